@@ -1,0 +1,32 @@
+/* teardown.h — native teardown of the block stack, one file per device kind.
+ * Each *_detach_all() walks the devices in scope, removes those that nothing
+ * holds and nothing mounts, counts what it removed into st, sets *changed
+ * when sysfs shows a device gone, and never stops early. last_try raises the
+ * log level so only real leftovers show as errors. main.c runs them in a
+ * fixpoint loop together with the unmount pass. */
+#ifndef TEARDOWN_H
+#define TEARDOWN_H
+
+#include <stdbool.h>
+
+#include "shutdownfs.h"
+
+/* detach-dm.c: resume every suspended dm device in scope before unmounting
+ * (I/O to a suspended device blocks every sync and umount). */
+int dm_resume_all(const struct scope *s);
+int dm_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st);
+/* dm-crypt mappings (dm/uuid starting "CRYPT-") in scope still present. */
+unsigned dm_crypt_left(const struct scope *s);
+/* detach-md.c */
+int md_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st);
+/* detach-loop.c */
+int loop_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st);
+/* detach-swap.c */
+int swap_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st);
+
+/* blockgraph.c: count of block devices in scope that are still present
+ * (dm, md, loop with a backing file), for the summary's left=. Names each
+ * one at LOG_LVL_ERR when log_left is set. */
+unsigned blockgraph_left(const struct scope *s, bool log_left);
+
+#endif
