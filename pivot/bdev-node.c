@@ -1,0 +1,191 @@
+/* bdev-node.c — device nodes by major:minor (the ramfs /dev is a fresh
+ * devtmpfs, the old one may be gone), /dev/mapper/control, and libblkid
+ * names for the log and the plan. Also the seam unit tests hook into. */
+#include <blkid/blkid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "blockgraph.h"
+#include "sys.h"
+
+#define DM_CONTROL_DEFAULT makedev(10, 236)
+
+static const struct blockgraph_hooks *hooks;
+static const char *dev_dir = "/dev";
+
+void blockgraph_set_hooks(const struct blockgraph_hooks *h)
+{
+	hooks = h;
+}
+
+void blockgraph_set_dev_dir(const char *dir)
+{
+	dev_dir = dir ? dir : "/dev";
+}
+
+int bdev_ioctl(int fd, unsigned long req, void *arg)
+{
+	if (hooks && hooks->ioctl)
+		return hooks->ioctl(fd, req, arg);
+	return sys_ioctl(fd, req, arg);
+}
+
+/* Open path only if it is the node we mean: a stale or foreign node of the
+ * same name must not receive STOP_ARRAY. */
+static int open_checked(const char *path, mode_t type, dev_t dev, int flags)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if ((st.st_mode & S_IFMT) != type || st.st_rdev != dev)
+		return -ENODEV;
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || (st.st_mode & S_IFMT) != type || st.st_rdev != dev) {
+		close(fd);
+		return -ENODEV;
+	}
+	return fd;
+}
+
+/* A node of our own, unlinked once open so nothing is left behind. */
+static int open_private(const char *tag, mode_t type, dev_t dev, int flags)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/.shutdownfs-%s-%u-%u", dev_dir, tag,
+		 major(dev), minor(dev));
+	(void)unlink(path);     /* a leftover of an earlier pass */
+	if (mknod(path, type | 0600, dev) < 0)
+		return -errno;
+	fd = open_checked(path, type, dev, flags);
+	(void)unlink(path);
+	return fd;
+}
+
+int bdev_open(const char *name, dev_t dev, int flags)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (hooks && hooks->open_node)
+		return hooks->open_node(NULL, dev, flags);
+	snprintf(path, sizeof(path), "%s/%s", dev_dir, name);
+	fd = open_checked(path, S_IFBLK, dev, flags);
+	if (fd >= 0 || fd == -EACCES || fd == -ENXIO)
+		return fd;
+	snprintf(path, sizeof(path), "%s/block/%u:%u", dev_dir, major(dev), minor(dev));
+	fd = open_checked(path, S_IFBLK, dev, flags);
+	if (fd >= 0)
+		return fd;
+	return open_private("blk", S_IFBLK, dev, flags);
+}
+
+int dm_control_open(const char *sysfs)
+{
+	char path[PATH_MAX], buf[32];
+	unsigned ma, mi;
+	dev_t dev = DM_CONTROL_DEFAULT;
+	int fd, n;
+
+	if (hooks && hooks->open_node)
+		return hooks->open_node("control", 0, O_RDWR);
+	snprintf(path, sizeof(path), "%s/class/misc/device-mapper/dev", sysfs);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = (int)read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		if (sscanf(buf, "%u:%u", &ma, &mi) == 2)
+			dev = makedev(ma, mi);
+	}
+	snprintf(path, sizeof(path), "%s/mapper/control", dev_dir);
+	fd = open_checked(path, S_IFCHR, dev, O_RDWR);
+	if (fd != -ENOENT)
+		return fd >= 0 ? fd : open_private("dm", S_IFCHR, dev, O_RDWR);
+	/* devtmpfs creates it only once dm-mod is loaded; make the usual one */
+	snprintf(path, sizeof(path), "%s/mapper", dev_dir);
+	(void)mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/mapper/control", dev_dir);
+	if (mknod(path, S_IFCHR | 0600, dev) == 0) {
+		fd = open_checked(path, S_IFCHR, dev, O_RDWR);
+		if (fd >= 0)
+			return fd;
+	}
+	return open_private("dm", S_IFCHR, dev, O_RDWR);
+}
+
+static bool below_suspended(const struct blockgraph *g, int i, unsigned depth)
+{
+	const struct bdev *d = &g->devs[i];
+	unsigned k;
+
+	if (d->suspended)
+		return true;
+	if (depth > 64)
+		return false;
+	for (k = 0; k < d->nslaves; k++)
+		if (below_suspended(g, d->slaves[k], depth + 1))
+			return true;
+	if (d->parent >= 0 && below_suspended(g, d->parent, depth + 1))
+		return true;
+	return d->backing_on >= 0 && below_suspended(g, d->backing_on, depth + 1);
+}
+
+bool bdev_on_suspended(const struct blockgraph *g, int i)
+{
+	return below_suspended(g, i, 0);
+}
+
+static void probe_one(struct bdev *d)
+{
+	blkid_probe pr;
+	const char *v = NULL;
+	int fd;
+
+	/* O_NONBLOCK: no wait for removable media; read-only: nothing to flush on close */
+	fd = bdev_open(d->name, d->dev, O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	pr = blkid_new_probe();
+	if (pr && blkid_probe_set_device(pr, fd, 0, 0) == 0) {
+		blkid_probe_enable_superblocks(pr, 1);
+		blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+		blkid_probe_enable_partitions(pr, 1);
+		if (blkid_do_safeprobe(pr) == 0 &&
+		    blkid_probe_lookup_value(pr, "TYPE", &v, NULL) < 0 &&
+		    blkid_probe_lookup_value(pr, "PTTYPE", &v, NULL) < 0)
+			v = NULL;
+		if (v)
+			snprintf(d->holds, sizeof(d->holds), "%s", v);
+	}
+	if (pr)
+		blkid_free_probe(pr);
+	close(fd);
+}
+
+unsigned blockgraph_probe(struct blockgraph *g)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < g->n; i++) {
+		struct bdev *d = &g->devs[i];
+
+		/* a read from a suspended device, or through one, never returns */
+		if (d->size == 0 || bdev_on_suspended(g, (int)i))
+			continue;
+		probe_one(d);
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,365 @@
+/* blockgraph-use.c — what uses each block device (mounts, swaps, loop files)
+ * and the teardown order that follows from it; also the summary's left=. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "blockgraph.h"
+#include "log.h"
+#include "teardown.h"
+
+/* mountinfo and /proc/swaps escape space, tab, newline and backslash as \ooo. */
+static void unescape(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
+/* /dev/dm-2, /dev/mapper/vg-swap, /dev/md127: by name, without touching the
+ * node (in the ramfs the old /dev may be gone or detached). */
+static int find_by_path(const struct blockgraph *g, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	unsigned i;
+
+	base = base ? base + 1 : path;
+	if (strncmp(path, "/dev/mapper/", 12) == 0) {
+		for (i = 0; i < g->n; i++)
+			if (g->devs[i].kind == BDEV_DM && strcmp(g->devs[i].dm_name, base) == 0)
+				return (int)i;
+		return -1;
+	}
+	if (strncmp(path, "/dev/", 5) != 0)
+		return -1;
+	return blockgraph_find(g, base);
+}
+
+static int add_mount(struct blockgraph *g, unsigned *cap, dev_t dev, char *target,
+		     char *source, char *fstype)
+{
+	struct bmount *m;
+
+	if (g->nmounts == *cap) {
+		unsigned ncap = *cap ? *cap * 2 : 32;
+		struct bmount *nm = realloc(g->mounts, ncap * sizeof(*nm));
+		if (!nm)
+			return -ENOMEM;
+		g->mounts = nm;
+		*cap = ncap;
+	}
+	unescape(target);
+	unescape(source);
+	m = &g->mounts[g->nmounts];
+	m->dev = dev;
+	m->target = strdup(target);
+	m->source = strdup(source);
+	m->fstype = strdup(fstype);
+	if (!m->target || !m->source || !m->fstype) {
+		free(m->target);
+		free(m->source);
+		free(m->fstype);
+		return -ENOMEM;
+	}
+	/* btrfs and others report an anonymous 0:N; the source names the device */
+	if (major(dev) == 0) {
+		int j = find_by_path(g, m->source);
+		if (j >= 0)
+			m->dev = g->devs[j].dev;
+	}
+	g->nmounts++;
+	return 0;
+}
+
+int blockgraph_read_mounts(struct blockgraph *g, const char *mountinfo)
+{
+	char line[8192];
+	unsigned cap = 0;
+	FILE *f = fopen(mountinfo, "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *fld[8], *sep, *save = NULL, *p;
+		unsigned ma, mi, n = 0;
+
+		sep = strstr(line, " - ");
+		if (!sep)
+			continue;
+		*sep = '\0';
+		for (p = strtok_r(line, " ", &save); p && n < 5; p = strtok_r(NULL, " ", &save))
+			fld[n++] = p;
+		if (n < 5 || sscanf(fld[2], "%u:%u", &ma, &mi) != 2)
+			continue;
+		save = NULL;
+		fld[5] = strtok_r(sep + 3, " \n", &save);     /* fstype */
+		fld[6] = strtok_r(NULL, " \n", &save);        /* source */
+		if (!fld[5] || !fld[6])
+			continue;
+		if (add_mount(g, &cap, makedev(ma, mi), fld[4], fld[6], fld[5]) < 0)
+			break;
+	}
+	fclose(f);
+	return 0;
+}
+
+int blockgraph_read_swaps(struct blockgraph *g, const char *swaps)
+{
+	char line[PATH_MAX + 128];
+	FILE *f = fopen(swaps, "re");
+	unsigned cap = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char path[PATH_MAX], type[32];
+		struct bswap *sw;
+
+		if (sscanf(line, "%4095s %31s", path, type) != 2 || strcmp(path, "Filename") == 0)
+			continue;
+		if (g->nswaps == cap) {
+			unsigned ncap = cap ? cap * 2 : 8;
+			struct bswap *ns = realloc(g->swaps, ncap * sizeof(*ns));
+			if (!ns)
+				break;
+			g->swaps = ns;
+			cap = ncap;
+		}
+		unescape(path);
+		sw = &g->swaps[g->nswaps];
+		sw->path = strdup(path);
+		if (!sw->path)
+			break;
+		sw->is_file = strcmp(type, "file") == 0;
+		sw->dev = sw->is_file ? -1 : find_by_path(g, path);
+		g->nswaps++;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* The mount whose target is the longest prefix of path. */
+static int mount_of_path(const struct blockgraph *g, const char *path)
+{
+	size_t best = 0;
+	int found = -1;
+	unsigned i;
+
+	for (i = 0; i < g->nmounts; i++) {
+		const char *t = g->mounts[i].target;
+		size_t n = strlen(t);
+
+		if (strcmp(t, "/") == 0)
+			n = 0;
+		else if (strncmp(path, t, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+			continue;
+		if (found < 0 || n >= best) {
+			best = n;
+			found = (int)i;
+		}
+	}
+	return found;
+}
+
+/* A loop device keeps the filesystem of its backing file busy, so it sits
+ * above that filesystem's device in the order. Matched by path, not stat():
+ * a lookup on a filesystem over a suspended device can block. */
+static void link_backing(struct blockgraph *g)
+{
+	unsigned i;
+
+	for (i = 0; i < g->n; i++) {
+		struct bdev *d = &g->devs[i];
+		char path[PATH_MAX];
+		size_t n;
+		int m;
+
+		if (d->kind != BDEV_LOOP || !d->loop_backing)
+			continue;
+		snprintf(path, sizeof(path), "%s", d->loop_backing);
+		n = strlen(path);
+		if (n > 10 && strcmp(path + n - 10, " (deleted)") == 0)
+			path[n - 10] = '\0';
+		m = mount_of_path(g, path);
+		if (m >= 0)
+			d->backing_on = blockgraph_find_dev(g, g->mounts[m].dev);
+	}
+}
+
+int blockgraph_load(struct blockgraph *g, const struct scope *s)
+{
+	int r = blockgraph_read(g, s->sysfs);
+
+	if (r < 0)
+		return r;
+	if (s->mountinfo)
+		(void)blockgraph_read_mounts(g, s->mountinfo);  /* none: nothing mounted */
+	if (s->swaps)
+		(void)blockgraph_read_swaps(g, s->swaps);       /* no swap support: no swaps */
+	link_backing(g);
+	return 0;
+}
+
+const char *bdev_mountpoint(const struct blockgraph *g, int i)
+{
+	unsigned m;
+
+	for (m = 0; m < g->nmounts; m++)
+		if (g->mounts[m].dev == g->devs[i].dev)
+			return g->mounts[m].target;
+	return NULL;
+}
+
+bool bdev_is_swap(const struct blockgraph *g, int i)
+{
+	unsigned k;
+
+	for (k = 0; k < g->nswaps; k++)
+		if (g->swaps[k].dev == i)
+			return true;
+	return false;
+}
+
+const char *bdev_why_busy(const struct blockgraph *g, int i, char *buf, size_t sz)
+{
+	const struct bdev *d = &g->devs[i];
+	const char *mp = bdev_mountpoint(g, i);
+	unsigned j;
+
+	buf[0] = '\0';
+	if (mp) {
+		snprintf(buf, sz, "mounted on %s", mp);
+	} else if (bdev_is_swap(g, i)) {
+		snprintf(buf, sz, "in use as swap");
+	} else {
+		for (j = 0; j < g->n; j++) {
+			if (g->devs[j].parent == i && g->devs[j].kind == BDEV_PART) {
+				char sub[128];
+				if (bdev_why_busy(g, (int)j, sub, sizeof(sub))[0]) {
+					snprintf(buf, sz, "partition %s %s", g->devs[j].name, sub);
+					break;
+				}
+			}
+			if (g->devs[j].container == i) {
+				snprintf(buf, sz, "container of %s", g->devs[j].name);
+				break;
+			}
+		}
+	}
+	if (!buf[0] && d->nholders)
+		snprintf(buf, sz, "held by %s", g->devs[d->holders[0]].name);
+	return buf;
+}
+
+bool bdev_is_removable(const struct bdev *d)
+{
+	switch (d->kind) {
+	case BDEV_DM:
+		return true;
+	case BDEV_MD:
+		/* a stopped array can linger as "clear" until its last opener goes */
+		return d->md_state[0] && strcmp(d->md_state, "clear") != 0;
+	case BDEV_LOOP:
+		return d->loop_backing != NULL;
+	default:
+		return false;
+	}
+}
+
+static int level_of(struct blockgraph *g, const struct scope *s, int i, unsigned depth)
+{
+	struct bdev *d = &g->devs[i];
+	int top = 0;
+	unsigned k;
+
+	if (d->level_ >= 0)
+		return d->level_;
+	if (depth > 64)
+		return 0;               /* a cycle sysfs should never show */
+	for (k = 0; k < d->nholders; k++) {
+		int l = level_of(g, s, d->holders[k], depth + 1);
+		top = l > top ? l : top;
+	}
+	for (k = 0; k < g->n; k++) {
+		const struct bdev *a = &g->devs[k];
+		if ((a->kind == BDEV_PART && a->parent == i) || a->backing_on == i ||
+		    a->container == i) {
+			int l = level_of(g, s, (int)k, depth + 1);
+			top = l > top ? l : top;
+		}
+	}
+	if (bdev_is_removable(d) && scope_has(s, d->dev)) {
+		top++;
+		d->step = top;
+	}
+	d->level_ = top;
+	return top;
+}
+
+int blockgraph_order(struct blockgraph *g, const struct scope *s)
+{
+	unsigned i;
+	int last = 0;
+
+	for (i = 0; i < g->n; i++) {
+		g->devs[i].level_ = -1;
+		g->devs[i].step = 0;
+	}
+	for (i = 0; i < g->n; i++) {
+		(void)level_of(g, s, (int)i, 0);
+		last = g->devs[i].step > last ? g->devs[i].step : last;
+	}
+	return last;
+}
+
+unsigned blockgraph_sorted(const struct blockgraph *g, int *ret, unsigned max)
+{
+	unsigned n = 0, i;
+	int step, last = 0;
+
+	for (i = 0; i < g->n; i++)
+		last = g->devs[i].step > last ? g->devs[i].step : last;
+	/* devs[] is sorted by name already */
+	for (step = 1; step <= last; step++)
+		for (i = 0; i < g->n && n < max; i++)
+			if (g->devs[i].step == step)
+				ret[n++] = (int)i;
+	return n;
+}
+
+unsigned blockgraph_left(const struct scope *s, bool log_left)
+{
+	struct blockgraph g;
+	unsigned i, left = 0;
+
+	if (blockgraph_load(&g, s) < 0)
+		return 0;
+	for (i = 0; i < g.n; i++) {
+		const struct bdev *d = &g.devs[i];
+		char label[200], why[300];
+
+		if (!bdev_is_removable(d) || !scope_has(s, d->dev))
+			continue;
+		left++;
+		if (!log_left)
+			continue;
+		bdev_why_busy(&g, (int)i, why, sizeof(why));
+		log_err("left: %s%s%s", bdev_label(d, label, sizeof(label)),
+			why[0] ? ", " : "", why);
+	}
+	blockgraph_free(&g);
+	return left;
+}

@@ -1,0 +1,338 @@
+/* blockgraph.c — the block device graph from sysfs (class/block, holders/,
+ * slaves/, dm/, md/, loop/), read before every teardown pass and by the plan.
+ * No udev, no libdevmapper: sysfs is the truth the kernel keeps. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "blockgraph.h"
+
+static int read_attr(const char *path, char *buf, size_t sz)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sz - 1);
+	close(fd);
+	if (n < 0) {
+		buf[0] = '\0';
+		return -errno;
+	}
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int bdev_attr(const char *sysfs, const char *name, const char *attr, char *buf, size_t sz)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/class/block/%s/%s", sysfs, name, attr)
+	    >= (int)sizeof(path)) {
+		buf[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return read_attr(path, buf, sz);
+}
+
+static int parse_devno(const char *s, dev_t *ret)
+{
+	unsigned ma, mi;
+
+	if (sscanf(s, "%u:%u", &ma, &mi) != 2)
+		return -EINVAL;
+	*ret = makedev(ma, mi);
+	return 0;
+}
+
+static bool attr_exists(const char *sysfs, const char *name, const char *attr)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/class/block/%s/%s", sysfs, name, attr);
+	return access(path, F_OK) == 0;
+}
+
+/* The disk of a partition is the directory that holds it in /sys/devices. */
+static void read_parent(const char *sysfs, const char *name, char *ret, size_t sz)
+{
+	char path[PATH_MAX], real[PATH_MAX], *slash;
+
+	ret[0] = '\0';
+	snprintf(path, sizeof(path), "%s/class/block/%s", sysfs, name);
+	if (!realpath(path, real))
+		return;
+	slash = strrchr(real, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	slash = strrchr(real, '/');
+	snprintf(ret, sz, "%s", slash ? slash + 1 : real);
+}
+
+static void read_kind(const char *sysfs, struct bdev *d)
+{
+	char buf[PATH_MAX];
+
+	if (attr_exists(sysfs, d->name, "partition")) {
+		d->kind = BDEV_PART;
+	} else if (attr_exists(sysfs, d->name, "dm")) {
+		d->kind = BDEV_DM;
+		bdev_attr(sysfs, d->name, "dm/name", d->dm_name, sizeof(d->dm_name));
+		bdev_attr(sysfs, d->name, "dm/uuid", d->dm_uuid, sizeof(d->dm_uuid));
+		bdev_attr(sysfs, d->name, "dm/suspended", buf, sizeof(buf));
+		d->suspended = buf[0] == '1';
+	} else if (attr_exists(sysfs, d->name, "md")) {
+		d->kind = BDEV_MD;
+		bdev_attr(sysfs, d->name, "md/array_state", d->md_state, sizeof(d->md_state));
+		bdev_attr(sysfs, d->name, "md/metadata_version", d->md_metadata,
+			  sizeof(d->md_metadata));
+		bdev_attr(sysfs, d->name, "md/level", d->md_level, sizeof(d->md_level));
+	} else if (major(d->dev) == 7 || strncmp(d->name, "loop", 4) == 0) {
+		d->kind = BDEV_LOOP;
+		/* loop/ appears only while the device is bound */
+		if (bdev_attr(sysfs, d->name, "loop/backing_file", buf, sizeof(buf)) > 0)
+			d->loop_backing = strdup(buf);
+		bdev_attr(sysfs, d->name, "loop/autoclear", buf, sizeof(buf));
+		d->loop_autoclear = buf[0] == '1';
+	} else {
+		d->kind = BDEV_DISK;
+	}
+}
+
+static int read_one(const char *sysfs, const char *name, struct bdev *d)
+{
+	char buf[64];
+
+	memset(d, 0, sizeof(*d));
+	d->parent = d->container = d->backing_on = -1;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	if (bdev_attr(sysfs, name, "dev", buf, sizeof(buf)) < 0 || parse_devno(buf, &d->dev) < 0)
+		return -ENOENT;         /* raced with removal */
+	if (bdev_attr(sysfs, name, "size", buf, sizeof(buf)) > 0)
+		d->size = strtoull(buf, NULL, 10) * 512ULL;   /* always 512-byte sectors */
+	read_kind(sysfs, d);
+	return 0;
+}
+
+/* holders/ and slaves/ hold one entry per device, named after it. */
+static void read_links(const char *sysfs, struct blockgraph *g, int i, const char *sub,
+		       int *ret, unsigned *ret_n)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+
+	*ret_n = 0;
+	snprintf(path, sizeof(path), "%s/class/block/%s/%s", sysfs, g->devs[i].name, sub);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((de = readdir(dir)) && *ret_n < BDEV_LINKS_MAX) {
+		int j;
+
+		if (de->d_name[0] == '.')
+			continue;
+		j = blockgraph_find(g, de->d_name);
+		if (j >= 0 && j != i)
+			ret[(*ret_n)++] = j;
+	}
+	closedir(dir);
+}
+
+/* "external:/md127/0" (or "external:-md127/0", read-only) names the container. */
+static void link_container(struct blockgraph *g, struct bdev *d)
+{
+	char name[BDEV_NAME_MAX];
+	const char *p;
+	size_t n;
+
+	if (strncmp(d->md_metadata, "external:", 9) != 0)
+		return;
+	p = d->md_metadata + 9;
+	if (*p != '/' && *p != '-')
+		return;
+	p++;
+	n = strcspn(p, "/");
+	if (n == 0 || n >= sizeof(name))
+		return;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	d->container = blockgraph_find(g, name);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	const struct bdev *x = a, *y = b;
+
+	return strverscmp(x->name, y->name);
+}
+
+int blockgraph_read(struct blockgraph *g, const char *sysfs)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	unsigned cap = 0, i;
+	DIR *dir;
+
+	memset(g, 0, sizeof(*g));
+	snprintf(path, sizeof(path), "%s/class/block", sysfs);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= BDEV_NAME_MAX)
+			continue;
+		if (g->n == cap) {
+			struct bdev *nd = realloc(g->devs, (cap ? cap * 2 : 32) * sizeof(*nd));
+			if (!nd) {
+				closedir(dir);
+				blockgraph_free(g);
+				return -ENOMEM;
+			}
+			g->devs = nd;
+			cap = cap ? cap * 2 : 32;
+		}
+		if (read_one(sysfs, de->d_name, &g->devs[g->n]) == 0)
+			g->n++;
+	}
+	closedir(dir);
+	/* readdir order is the kernel's whim; a stable order keeps logs and plans stable */
+	if (g->n)
+		qsort(g->devs, g->n, sizeof(*g->devs), cmp_name);
+	for (i = 0; i < g->n; i++) {
+		struct bdev *d = &g->devs[i];
+
+		read_links(sysfs, g, i, "holders", d->holders, &d->nholders);
+		read_links(sysfs, g, i, "slaves", d->slaves, &d->nslaves);
+		if (d->kind == BDEV_PART) {
+			char parent[NAME_MAX + 1];
+
+			read_parent(sysfs, d->name, parent, sizeof(parent));
+			d->parent = blockgraph_find(g, parent);
+		}
+		if (d->kind == BDEV_MD)
+			link_container(g, d);
+	}
+	return 0;
+}
+
+void blockgraph_free(struct blockgraph *g)
+{
+	unsigned i;
+
+	for (i = 0; i < g->n; i++)
+		free(g->devs[i].loop_backing);
+	for (i = 0; i < g->nmounts; i++) {
+		free(g->mounts[i].target);
+		free(g->mounts[i].source);
+		free(g->mounts[i].fstype);
+	}
+	for (i = 0; i < g->nswaps; i++)
+		free(g->swaps[i].path);
+	free(g->devs);
+	free(g->mounts);
+	free(g->swaps);
+	memset(g, 0, sizeof(*g));
+}
+
+int blockgraph_find(const struct blockgraph *g, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < g->n; i++)
+		if (strcmp(g->devs[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int blockgraph_find_dev(const struct blockgraph *g, dev_t dev)
+{
+	unsigned i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->devs[i].dev == dev)
+			return (int)i;
+	return -1;
+}
+
+bool bdev_gone(const char *sysfs, const struct bdev *d)
+{
+	char buf[64];
+	dev_t dev;
+
+	if (bdev_attr(sysfs, d->name, "dev", buf, sizeof(buf)) < 0)
+		return true;
+	/* the name can come back as a new device (dm-N numbers are reused) */
+	return parse_devno(buf, &dev) < 0 || dev != d->dev;
+}
+
+bool bdev_is_crypt(const struct bdev *d)
+{
+	return d->kind == BDEV_DM && strncmp(d->dm_uuid, "CRYPT-", 6) == 0;
+}
+
+const char *bdev_label(const struct bdev *d, char *buf, size_t sz)
+{
+	if (d->kind == BDEV_DM && d->dm_name[0])
+		snprintf(buf, sz, "%s (%s)", d->name, d->dm_name);
+	else
+		snprintf(buf, sz, "%s", d->name);
+	return buf;
+}
+
+int bdev_holders_now(const char *sysfs, const char *name, char *first, size_t sz)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	int n = 0;
+
+	if (first && sz)
+		first[0] = '\0';
+	snprintf(path, sizeof(path), "%s/class/block/%s/holders", sysfs, name);
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n++ == 0 && first && sz)
+			snprintf(first, sz, "%s", de->d_name);
+	}
+	closedir(dir);
+	return n;
+}
+
+int blockgraph_slaves(const char *sysfs, dev_t dev, dev_t *ret, unsigned max)
+{
+	char path[PATH_MAX], buf[64];
+	struct dirent *de;
+	unsigned n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/dev/block/%u:%u/slaves", sysfs, major(dev), minor(dev));
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir)) && n < max) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (bdev_attr(sysfs, de->d_name, "dev", buf, sizeof(buf)) > 0 &&
+		    parse_devno(buf, &ret[n]) == 0)
+			n++;
+	}
+	closedir(dir);
+	return (int)n;
+}

@@ -1,0 +1,195 @@
+/* detach-md.c — md arrays: wait (bounded) for a clean array_state, then
+ * STOP_ARRAY, top of each stack first. A stopped array skips the kernel's
+ * reboot notifier, which marks running arrays clean and sleeps a second. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/major.h>
+#include <linux/raid/md_u.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "blockgraph.h"
+#include "log.h"
+#include "spawn.h"
+#include "teardown.h"
+
+#define MD_CLEAN_BUDGET_MS 3000 /* per pass, all arrays together */
+#define MD_BUSY_BUDGET_MS 1000
+#define MD_GONE_WAIT_MS 300     /* the kernel deletes a stopped array from a work queue */
+#define MD_CHILD_TIMEOUT_MS 10000
+
+static bool md_is_external(const struct bdev *d)
+{
+	return strncmp(d->md_metadata, "external:", 9) == 0;
+}
+
+static bool state_is_clean(const char *st)
+{
+	static const char *const ok[] = { "clean", "readonly", "read-auto", "inactive", "clear" };
+	size_t k;
+
+	for (k = 0; k < sizeof(ok) / sizeof(ok[0]); k++)
+		if (strcmp(st, ok[k]) == 0)
+			return true;
+	return false;
+}
+
+/* A native array goes clean by itself after safe_mode_delay (200 ms) without
+ * writes, and STOP_ARRAY marks it clean anyway. An external one is marked
+ * clean by its mdmon, and stopping it first leaves it dirty. */
+static bool md_wait_clean(const char *sysfs, const struct bdev *d, uint64_t end,
+			  char *state, size_t sz)
+{
+	for (;;) {
+		if (bdev_attr(sysfs, d->name, "md/array_state", state, sz) < 0)
+			return true;    /* gone */
+		if (state_is_clean(state))
+			return true;
+		if (now_ms() >= end)
+			return false;
+		reap_sleep(50);
+	}
+}
+
+static bool md_stopped(const char *sysfs, const struct bdev *d, unsigned wait_ms)
+{
+	uint64_t end = now_ms() + wait_ms;
+	char state[32];
+
+	for (;;) {
+		if (bdev_gone(sysfs, d) ||
+		    bdev_attr(sysfs, d->name, "md/array_state", state, sizeof(state)) < 0 ||
+		    strcmp(state, "clear") == 0)
+			return true;
+		if (now_ms() >= end)
+			return false;
+		reap_sleep(20);
+	}
+}
+
+static int md_stop_call(void *p)
+{
+	const struct bdev *d = p;
+	int fd, r = 0;
+
+	fd = bdev_open(d->name, d->dev, O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		return fd;
+	if (bdev_ioctl(fd, STOP_ARRAY, NULL) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Member arrays of a container still running. */
+static bool md_members_left(const char *sysfs, const struct blockgraph *g, int i, char *who,
+			    size_t sz)
+{
+	unsigned k;
+
+	for (k = 0; k < g->n; k++)
+		if (g->devs[k].container == i && !md_stopped(sysfs, &g->devs[k], 0)) {
+			snprintf(who, sz, "%s", g->devs[k].name);
+			return true;
+		}
+	return false;
+}
+
+static bool md_is_free(const struct scope *s, const struct blockgraph *g, int i, int lvl)
+{
+	const struct bdev *d = &g->devs[i];
+	char why[300];
+
+	if (bdev_holders_now(s->sysfs, d->name, why, sizeof(why)) > 0) {
+		log_msg(lvl, "%s: held by %s, not stopping", d->name, why);
+		return false;
+	}
+	if (md_members_left(s->sysfs, g, i, why, sizeof(why))) {
+		log_msg(lvl, "%s: container of running %s, not stopping", d->name, why);
+		return false;
+	}
+	bdev_why_busy(g, i, why, sizeof(why));
+	if (why[0] && strncmp(why, "held by", 7) != 0 && strncmp(why, "container", 9) != 0) {
+		log_msg(lvl, "%s: %s, not stopping", d->name, why);
+		return false;
+	}
+	return true;
+}
+
+static bool md_stop_one(const struct scope *s, const struct blockgraph *g, int i,
+			bool last_try, uint64_t clean_end, uint64_t busy_end)
+{
+	const struct bdev *d = &g->devs[i];
+	int lvl = last_try ? LOG_LVL_ERR : LOG_LVL_INFO;
+	bool guarded = bdev_on_suspended(g, i);
+	char state[32];
+	unsigned delay;
+	int r;
+
+	if (!md_is_free(s, g, i, lvl))
+		return false;
+	if (!md_wait_clean(s->sysfs, d, clean_end, state, sizeof(state))) {
+		if (md_is_external(d) && !last_try) {
+			/* mdmon is spared by the kill ('@'); give it the next pass */
+			log_info("%s: %s, waiting for mdmon to mark it clean", d->name, state);
+			return false;
+		}
+		log_warn("%s: still %s, stopping anyway%s", d->name, state,
+			 md_is_external(d) ? " (is its mdmon alive?)" : "");
+	}
+	for (delay = 20;; delay *= 2) {
+		/* STOP_ARRAY writes the superblocks: a child, if a member may hang */
+		r = guarded ? spawn_call(md_stop_call, (void *)d, MD_CHILD_TIMEOUT_MS, d->name)
+			    : md_stop_call((void *)d);
+		if (r != -EBUSY || now_ms() + delay > busy_end)
+			break;
+		reap_sleep(delay);
+	}
+	if (md_stopped(s->sysfs, d, MD_GONE_WAIT_MS)) {
+		log_notice("%s: stopped", d->name);
+		return true;
+	}
+	if (r == SPAWN_TIMEOUT)
+		log_msg(lvl, "%s: stop: no answer in time", d->name);
+	else if (r < 0)
+		log_msg(lvl, "%s: stop: %s%s", d->name, strerror(-r),
+			r == -EBUSY ? " (a process or a lazily detached mount holds it)" : "");
+	else
+		log_msg(lvl, "%s: stopped, but sysfs still shows it", d->name);
+	return false;
+}
+
+int md_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st)
+{
+	struct blockgraph g;
+	int order[SCOPE_MAX_DEVS * 2];
+	unsigned n, k, left = 0;
+	uint64_t clean_end, busy_end;
+	int r;
+
+	r = blockgraph_load(&g, s);
+	if (r < 0) {
+		log_msg(last_try ? LOG_LVL_ERR : LOG_LVL_WARN, "read %s/class/block: %s",
+			s->sysfs, strerror(-r));
+		return r;
+	}
+	(void)blockgraph_order(&g, s);
+	n = blockgraph_sorted(&g, order, sizeof(order) / sizeof(order[0]));
+	clean_end = now_ms() + MD_CLEAN_BUDGET_MS;
+	busy_end = now_ms() + MD_BUSY_BUDGET_MS;
+	for (k = 0; k < n; k++) {
+		if (g.devs[order[k]].kind != BDEV_MD)
+			continue;
+		left++;
+		if (md_stop_one(s, &g, order[k], last_try, clean_end, busy_end)) {
+			st->md++;
+			*changed = true;
+			left--;
+		}
+	}
+	blockgraph_free(&g);
+	return (int)left;
+}
