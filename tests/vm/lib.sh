@@ -1,0 +1,373 @@
+#!/bin/sh
+# vm tier library: packages, Debian kernel, toolbox, initramfs, root image,
+# pristine disks (made in a setup boot) and a qemu runner with a wall-clock limit.
+# Sourced by tests/vm/run.sh, tests/vm/demo.sh and bench/vm-bench.sh, from the repo root.
+
+VM=${VM:-build/vm}
+VMSRC=tests/vm
+# Pinned kernel package; derived from linux-image-amd64 only if a mirror no longer has it.
+KPKG=${KPKG:-linux-image-6.1.0-56-amd64}
+VM_SMP=${VM_SMP:-1}
+VM_MEM=${VM_MEM:-512}
+# Guest modules: insmod order is computed from these with modprobe --show-depends.
+VM_MODULES="virtio_pci virtio_blk dm_mod dm_crypt raid1 ext4 loop xts aesni_intel
+af_alg algif_skcipher algif_hash i6300esb"
+VM_MODULES_EXTRA="softdog"
+HOST_PKGS="qemu-system-x86 busybox-static cryptsetup-bin lvm2 dmsetup mdadm e2fsprogs kmod systemd"
+
+msg() { printf '%s\n' "vm: $*" >&2; }
+warn() { printf '%s\n' "vm: warning: $*" >&2; }
+die() { printf '%s\n' "vm: error: $*" >&2; exit 1; }
+
+# --- packages -------------------------------------------------------------
+
+pkg_missing() {
+	for p; do
+		dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || printf '%s\n' "$p"
+	done
+}
+
+pkg_ensure() {
+	missing=$(pkg_missing "$@")
+	[ -z "$missing" ] && return 0
+	[ "$(id -u)" = 0 ] || die "missing packages and not root: $missing"
+	msg "installing: $(echo "$missing" | tr '\n' ' ')"
+	apt_updated
+	# shellcheck disable=SC2086 # a list of package names
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing >&2 ||
+		die "apt-get install failed"
+}
+
+apt_updated() {
+	[ -n "${APT_UPDATED:-}" ] && return 0
+	apt-get update >&2 || warn "apt-get update failed"
+	APT_UPDATED=1
+}
+
+# --- stamps: rebuild only when an input changes -----------------------------
+
+# hash of files (content) and plain words (as given)
+inputs_hash() {
+	for i; do
+		if [ -f "$i" ]; then sha256sum < "$i"; else printf '%s\n' "$i"; fi
+	done | sha256sum | cut -c1-16
+}
+
+tree_hash() {
+	[ -d "$1" ] || { echo none; return 0; }
+	(cd "$1" && find . \( -type f -o -type l \) -print | LC_ALL=C sort |
+		while IFS= read -r f; do
+			if [ -L "$f" ]; then printf '%s -> %s\n' "$f" "$(readlink "$f")"
+			else printf '%s %s %s\n' "$f" "$(stat -c %a "$f")" "$(sha256sum < "$f")"; fi
+		done) | sha256sum | cut -c1-16
+}
+
+stamp_ok() { [ -f "$1.stamp" ] && [ "$(cat "$1.stamp")" = "$2" ]; }
+stamp_set() { printf '%s\n' "$2" > "$1.stamp"; }
+
+# --- kernel -----------------------------------------------------------------
+
+kernel_pkgname() {
+	if apt-cache policy "$KPKG" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+		echo "$KPKG"; return 0
+	fi
+	apt_updated
+	if apt-cache policy "$KPKG" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+		echo "$KPKG"; return 0
+	fi
+	name=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n 1)
+	[ -n "$name" ] || die "no kernel package: $KPKG is gone and linux-image-amd64 names none"
+	warn "$KPKG not on this mirror, using $name (from linux-image-amd64)"
+	echo "$name"
+}
+
+kernel_fetch() {
+	KDIR=$VM/kernel
+	if [ -f "$KDIR/.pkg" ] && [ -f "$KDIR.stamp" ]; then
+		KVER=$(cat "$KDIR/.kver")
+		KIMG=$KDIR/boot/vmlinuz-$KVER
+		[ -f "$KIMG" ] && return 0
+	fi
+	pkg=$(kernel_pkgname)
+	msg "fetching kernel package $pkg"
+	rm -rf "$KDIR" "$VM/kdl"
+	mkdir -p "$KDIR" "$VM/kdl"
+	(cd "$VM/kdl" && apt-get download "$pkg" >&2) || die "apt-get download $pkg failed"
+	dpkg-deb -x "$VM"/kdl/"$pkg"_*.deb "$KDIR" || die "dpkg-deb -x failed"
+	KVER=$(ls "$KDIR/lib/modules")
+	depmod -b "$KDIR" "$KVER" || die "depmod failed"
+	echo "$pkg" > "$KDIR/.pkg"
+	echo "$KVER" > "$KDIR/.kver"
+	rm -rf "$VM/kdl"
+	KIMG=$KDIR/boot/vmlinuz-$KVER
+	stamp_set "$KDIR" "$pkg"
+}
+
+# --- toolbox: busybox, block tools with their libraries, modules ----------------
+
+# copy a file to the same path under DEST, then the libraries ldd names and the loader
+add_binary() {
+	dest=$1 bin=$2
+	[ -e "$bin" ] || die "missing $bin"
+	mkdir -p "$dest$(dirname "$bin")"
+	cp -L "$bin" "$dest$bin"
+	ldd "$bin" 2>/dev/null | awk '/=> \// {print $3} /^\t\// {print $1}' |
+		while IFS= read -r lib; do
+			[ -e "$dest$lib" ] && continue
+			mkdir -p "$dest$(dirname "$lib")"
+			cp -L "$lib" "$dest$lib"
+		done
+}
+
+add_link() { mkdir -p "$1$(dirname "$3")"; ln -sf "$2" "$1$3"; }
+
+add_busybox() {
+	dest=$1
+	mkdir -p "$dest/bin"
+	cp /bin/busybox "$dest/bin/busybox"
+	/bin/busybox --list-full | while IFS= read -r a; do
+		[ "$a" = bin/busybox ] && continue
+		add_link "$dest" /bin/busybox "/$a"
+	done
+}
+
+modules_order() {
+	# shellcheck disable=SC2086 # a list of module names
+	for m in $VM_MODULES; do
+		modprobe -d "$KDIR" -S "$KVER" -C /dev/null --show-depends "$m" ||
+			die "module $m not in $KVER"
+	done | awk '$1 == "insmod" && !seen[$2]++ {print $2}'
+}
+
+add_modules() {
+	dest=$1 mdir=lib/modules/$KVER
+	mkdir -p "$dest/$mdir" "$dest/etc/vmtest"
+	: > "$dest/etc/vmtest/modules"
+	{ modules_order
+	  # shellcheck disable=SC2086
+	  for m in $VM_MODULES_EXTRA; do
+		modprobe -d "$KDIR" -S "$KVER" -C /dev/null --show-depends "$m"
+	  done | awk '$1 == "insmod" {print $2}'; } |
+	while IFS= read -r ko; do
+		rel=${ko#"$KDIR"/}
+		mkdir -p "$dest/$(dirname "$rel")"
+		cp "$ko" "$dest/$rel"
+	done
+	modules_order | while IFS= read -r ko; do
+		echo "/${ko#"$KDIR"/}" >> "$dest/etc/vmtest/modules"
+	done
+	cp "$KDIR/$mdir/modules.order" "$KDIR/$mdir/modules.builtin" \
+		"$KDIR/$mdir/modules.builtin.modinfo" "$dest/$mdir/" 2>/dev/null || :
+	depmod -b "$dest" "$KVER" || die "depmod on toolbox failed"
+}
+
+key_file() {
+	[ -s "$VM/key" ] || head -c 64 /dev/urandom > "$VM/key"
+	echo "$VM/key"
+}
+
+box_tools="/usr/sbin/cryptsetup /usr/sbin/lvm /usr/sbin/mdadm /usr/sbin/dmsetup
+/usr/sbin/e2fsck /usr/sbin/dumpe2fs /usr/sbin/debugfs /usr/sbin/mke2fs"
+
+box_build() {
+	BOX=$VM/box
+	h=$(inputs_hash "$KVER" "$VM_MODULES" "$VM_MODULES_EXTRA" "$(key_file)" \
+		"$VMSRC/lib.sh" "$VMSRC/guest/standin2" \
+		"$(dpkg-query -W -f '${Package}=${Version} ' busybox-static cryptsetup-bin lvm2 dmsetup mdadm e2fsprogs libc6)")
+	stamp_ok "$BOX" "$h" && return 0
+	msg "building toolbox"
+	rm -rf "$BOX"
+	mkdir -p "$BOX"
+	for d in proc sys dev run tmp mnt newroot host src oldroot var/log etc/lvm root ramfs; do
+		mkdir -p "$BOX/$d"
+	done
+	add_busybox "$BOX"
+	# shellcheck disable=SC2086
+	for t in $box_tools; do add_binary "$BOX" "$t"; done
+	for l in vgchange vgcreate vgs lvs pvs pvcreate lvcreate lvchange vgscan; do
+		add_link "$BOX" lvm "/usr/sbin/$l"
+	done
+	add_link "$BOX" mke2fs /usr/sbin/mkfs.ext4
+	add_link "$BOX" e2fsck /usr/sbin/fsck.ext4
+	add_modules "$BOX"
+	cp /etc/mke2fs.conf "$BOX/etc/mke2fs.conf"
+	cp "$(key_file)" "$BOX/etc/vmtest/key"
+	cat > "$BOX/etc/lvm/lvm.conf" <<-'EOF'
+	activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
+	devices { obtain_device_list_from_udev = 0 external_device_info_source = "none" use_devicesfile = 0 }
+	global { event_activation = 0 }
+	EOF
+	install -m 0755 "$VMSRC/guest/standin2" "$BOX/shutdown"
+	stamp_set "$BOX" "$h"
+}
+
+# --- initramfs (setup, run and check boots share it) --------------------------
+
+initrd_build() {
+	INITRD=$VM/initrd.cpio
+	h=$(inputs_hash "$(cat "$BOX.stamp")" "$VMSRC/guest/init")
+	stamp_ok "$INITRD" "$h" && [ -f "$INITRD" ] && return 0
+	msg "building initramfs"
+	rm -rf "$VM/initrd.d"
+	cp -a "$BOX" "$VM/initrd.d"
+	install -m 0755 "$VMSRC/guest/init" "$VM/initrd.d/init"
+	(cd "$VM/initrd.d" && find . | LC_ALL=C sort | busybox cpio -o -H newc -R 0:0 2>/dev/null) \
+		> "$INITRD.tmp" || die "cpio failed"
+	mv "$INITRD.tmp" "$INITRD"
+	rm -rf "$VM/initrd.d"
+	stamp_set "$INITRD" "$h"
+}
+
+# --- root image: toolbox + init + systemd-shutdown + the project installed -------
+
+have_binary() { [ -x build/shutdownfs ]; }
+
+project_install() {
+	INST=$VM/install
+	rm -rf "$INST"
+	mkdir -p "$INST"
+	have_binary || return 0
+	if ! make -s install DESTDIR="$(pwd)/$INST" PREFIX=/usr >"$VM/install.log" 2>&1; then
+		warn "make install failed (see $VM/install.log); installing build/shutdownfs by hand"
+		rm -rf "$INST"
+		mkdir -p "$INST/usr/sbin" "$INST/usr/lib/shutdownfs"
+		install -m 0755 build/shutdownfs "$INST/usr/sbin/shutdownfs"
+		[ -d hooks.d ] && cp -R hooks.d "$INST/usr/lib/shutdownfs/"
+	fi
+	chmod -R go-w "$INST"
+}
+
+root_build() {
+	ROOTDIR=$VM/rootfs ROOTIMG=$VM/root.ext4
+	project_install
+	h=$(inputs_hash "$(cat "$BOX.stamp")" "$VMSRC/guest/rootinit" "$VMSRC/guest/standin" \
+		"$(tree_hash "$INST")" "$(dpkg-query -W -f '${Version}' systemd)")
+	stamp_ok "$ROOTIMG" "$h" && [ -f "$ROOTIMG" ] && return 0
+	msg "building root image"
+	rm -rf "$ROOTDIR"
+	cp -a "$BOX" "$ROOTDIR"
+	rm -f "$ROOTDIR/shutdown"
+	install -m 0755 "$VMSRC/guest/rootinit" "$ROOTDIR/sbin/init"
+	mkdir -p "$ROOTDIR/usr/lib/vmtest" "$ROOTDIR/mnt/extra"
+	install -m 0755 "$VMSRC/guest/standin" "$ROOTDIR/usr/lib/vmtest/standin"
+	install -m 0755 "$VMSRC/guest/standin2" "$ROOTDIR/usr/lib/vmtest/standin2"
+	add_binary "$ROOTDIR" /lib/systemd/systemd-shutdown
+	cp -a "$INST/." "$ROOTDIR/"
+	echo vmtest > "$ROOTDIR/etc/hostname"
+	rm -f "$ROOTIMG"
+	mke2fs -q -t ext4 -L root -d "$ROOTDIR" "$ROOTIMG" 160M || die "mke2fs -d failed"
+	stamp_set "$ROOTIMG" "$h"
+}
+
+# --- pristine disks -------------------------------------------------------------
+
+disks_build() {
+	P=$VM/pristine
+	h=$(inputs_hash "$(cat "$ROOTIMG.stamp")" "$VMSRC/guest/init")
+	stamp_ok "$P" "$h" && return 0
+	msg "building pristine disks (setup boot, a few minutes under TCG)"
+	rm -rf "$P"
+	mkdir -p "$P"
+	cp --sparse=always "$ROOTIMG" "$P/plain.img"
+	# loop-root: the root image as a file on an ext4 "host" filesystem
+	rm -rf "$VM/loophost"
+	mkdir -p "$VM/loophost"
+	cp --sparse=always "$ROOTIMG" "$VM/loophost/root.img"
+	mke2fs -q -t ext4 -L host -d "$VM/loophost" "$P/loop.img" 256M || die "mke2fs host failed"
+	rm -rf "$VM/loophost"
+	for d in md0 md1 lol lul; do truncate -s 192M "$P/$d.img"; done
+	mkdir -p "$VM/logs"
+	vm_boot "$VM/logs/setup.log" 600 "vm.mode=setup" \
+		"$P/md0.img" "$P/md1.img" "$P/lol.img" "$P/lul.img" "ro:$ROOTIMG" ||
+		die "setup boot did not finish (see $VM/logs/setup.log)"
+	grep -q 'vmtest: SETUP-OK' "$VM/logs/setup.log" ||
+		die "setup boot failed (see $VM/logs/setup.log)"
+	stamp_set "$P" "$h"
+}
+
+# disks of a layout, as fresh copies in a work directory; prints their paths
+layout_disks() {
+	layout=$1 dir=$2
+	case $layout in
+	stack) set -- md0 md1 ;;
+	plain) set -- plain ;;
+	loop) set -- loop ;;
+	lol) set -- lol ;;
+	lul) set -- lul ;;
+	*) die "unknown layout $layout" ;;
+	esac
+	mkdir -p "$dir"
+	for d; do
+		cp --reflink=auto --sparse=always "$P/$d.img" "$dir/$d.img"
+		echo "$dir/$d.img"
+	done
+}
+
+# --- qemu -----------------------------------------------------------------------
+
+vm_prepare() {
+	# shellcheck disable=SC2086 # a list of package names
+	pkg_ensure $HOST_PKGS
+	mkdir -p "$VM/logs"
+	kernel_fetch
+	box_build
+	initrd_build
+	root_build
+	disks_build
+}
+
+# vm_boot LOG LIMIT APPEND [DISK|ro:DISK|-qemu-arg]...
+# 0: qemu exited (guest powered off or rebooted); 2: halted (we stopped qemu);
+# 124: overran LIMIT seconds and was killed.
+vm_boot() {
+	log=$1 limit=$2 append=$3
+	shift 3
+	for d; do
+		case $d in
+		-*) set -- "$@" "$d" ;;
+		ro:*) set -- "$@" -drive "file=${d#ro:},format=raw,if=virtio,readonly=on" ;;
+		*) set -- "$@" -drive "file=$d,format=raw,if=virtio,cache=unsafe" ;;
+		esac
+		shift
+	done
+	: > "$log"
+	qemu-system-x86_64 -accel tcg -cpu max -machine pc -m "$VM_MEM" -smp "$VM_SMP" \
+		-nodefaults -display none -no-reboot -serial "file:$log" \
+		-kernel "$KIMG" -initrd "$INITRD" \
+		-append "console=ttyS0 printk.time=1 panic=-1 rdinit=/init $append" \
+		"$@" </dev/null >"$log.qemu" 2>&1 &
+	qpid=$!
+	start=$(date +%s)
+	while kill -0 "$qpid" 2>/dev/null; do
+		if [ $(($(date +%s) - start)) -ge "$limit" ]; then
+			kill "$qpid" 2>/dev/null || :
+			wait "$qpid" 2>/dev/null || :
+			echo "vmtest-host: killed after ${limit}s" >> "$log"
+			return 124
+		fi
+		if grep -q 'reboot: System halted' "$log"; then
+			sleep 1
+			kill "$qpid" 2>/dev/null || :
+			wait "$qpid" 2>/dev/null || :
+			return 2
+		fi
+		sleep 0.3
+	done
+	wait "$qpid" || return 1
+	return 0
+}
+
+# --- reading console logs ---------------------------------------------------------
+
+# value of KEY in the VERDICT json of a check log (true/false/null)
+verdict_get() { sed -n 's/.*VERDICT {.*"'"$2"'":\([a-z0-9]*\).*/\1/p' "$1" | head -n 1; }
+# value of KEY=VALUE in the summary line of a run log
+summary_get() {
+	sed -n 's/.*shutdownfs: summary .*[ ]'"$2"'=\([^ ]*\).*/\1/p' "$1" | head -n 1
+}
+# kernel timestamp in ms of the first line matching PATTERN
+ts_ms() {
+	grep -m 1 -e "$2" "$1" | sed -n 's/^\[ *\([0-9]*\)\.\([0-9]\{3\}\).*/\1\2/p' | sed 's/^0*\([0-9]\)/\1/'
+}
