@@ -1,0 +1,1013 @@
+#!/bin/sh
+# mkshutdownfs: build the skeleton that shutdownfs copies into its tmpfs at
+# shutdown (hooks, the programs they need with their libraries, kernel
+# modules), or fill /run/initramfs as systemd's exitrd.  See mkshutdownfs(8).
+set -eu
+umask 022
+
+# Install-time paths, rewritten by `make install` (sed of the at-sign words).
+# Left as they are, the script runs from the source tree: ramfs-skel/,
+# hooks.d/ and build/shutdownfs next to it.
+PREFIX='@PREFIX@'
+SYSCONFDIR='@SYSCONFDIR@'
+
+me=mkshutdownfs
+# The PATH hooks get inside the ramfs (pivot/hooks.c): needs resolve on it.
+hook_path='/bin /sbin /usr/bin /usr/sbin'
+phases='pre-umount teardown post-teardown final'
+tab=$(printf '\t')
+PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+LC_ALL=C
+export PATH LC_ALL
+
+msg() { printf '%s: %s\n' "$me" "$*" >&2; }
+warn() { msg "warning: $*"; }
+die() { msg "$*"; exit 1; }
+vmsg() { if [ "$verbose" -eq 1 ]; then msg "$@"; fi; }
+
+usage() {
+	cat <<EOF
+usage: $me [-o DIR] [--hooks-dir DIR]... [--add PROG]... [--module NAME]...
+                    [--kver VER] [--exitrd] [-v]
+       $me --check DIR
+
+Build the skeleton shutdownfs copies into its ramfs at shutdown.
+  -o DIR          output (default $PREFIX/lib/shutdownfs/skel,
+                  /run/initramfs with --exitrd)
+  --hooks-dir DIR take hooks from DIR/PHASE/NN-name instead of the defaults
+                  ($datadir/hooks.d then $SYSCONFDIR/shutdownfs/hooks.d)
+  --add PROG      add a program (name on the hooks' PATH, or absolute path)
+  --module NAME   add a kernel module and its dependencies
+  --kver VER      kernel version of the modules (default: uname -r)
+  --exitrd        also install the shutdownfs binary as DIR/shutdown for
+                  systemd-shutdown (binary: \$SHUTDOWNFS_BIN or $default_bin)
+  --check DIR     verify DIR against its MANIFEST and its hooks' needs
+  -v              say what is added and why
+EOF
+}
+
+usage_die() { msg "$*"; usage >&2; exit 2; }
+
+fail_at() {
+	if [ "${MKSHUTDOWNFS_FAIL_AT:-}" = "$1" ]; then
+		die "failing at '$1' as asked by MKSHUTDOWNFS_FAIL_AT"
+	fi
+}
+
+need_tool() {
+	command -v "$1" >/dev/null 2>&1 || die "$1 not found: install $2"
+}
+
+# Where the template, the shipped hooks and the binary are.
+locate_data() {
+	here=$(cd -P -- "$(dirname -- "$0")" && pwd)
+	case $PREFIX in
+	@*)	PREFIX=/usr
+		if [ -d "$here/ramfs-skel" ] && [ -d "$here/hooks.d" ]; then
+			datadir=$here
+			default_bin=$here/build/shutdownfs
+		else
+			datadir=$PREFIX/lib/shutdownfs
+			default_bin=$PREFIX/sbin/shutdownfs
+		fi ;;
+	*)	datadir=$PREFIX/lib/shutdownfs
+		default_bin=$PREFIX/sbin/shutdownfs ;;
+	esac
+	case $SYSCONFDIR in @*) SYSCONFDIR=/etc ;; esac
+	shipped_hooks=$datadir/hooks.d
+	bin=${SHUTDOWNFS_BIN:-$default_bin}
+}
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-o|--output|--hooks-dir|--add|--module|--kver|--check)
+			[ $# -ge 2 ] || usage_die "$1 needs an argument"
+			case $2 in *"
+"*) die "$1: newlines in names are not supported" ;; esac ;;
+		esac
+		case $1 in
+		-o|--output) out=$2; shift ;;
+		--hooks-dir) printf '%s\n' "$2" >>"$work/hookdirs"; shift ;;
+		--add) printf '%s\n' "$2" >>"$work/adds"; shift ;;
+		--module) printf '%s\n' "$2" >>"$work/modules"; shift ;;
+		--kver) kver=$2; shift ;;
+		--check) check_dir=$2; shift ;;
+		--exitrd) exitrd=1 ;;
+		-v|--verbose) verbose=1 ;;
+		-h|--help) usage; exit 0 ;;
+		*) usage_die "unknown argument: $1" ;;
+		esac
+		shift
+	done
+}
+
+# Logical normalisation of an absolute path: no //, . or .. left.
+normpath() {
+	np_out=
+	np_ifs=$IFS
+	IFS=/
+	set -f
+	for np_c in $1; do
+		case $np_c in
+		''|.) ;;
+		..) np_out=${np_out%/*} ;;
+		*) np_out=$np_out/$np_c ;;
+		esac
+	done
+	set +f
+	IFS=$np_ifs
+	printf '%s\n' "${np_out:-/}"
+}
+
+note() { printf '%s\t%s\n' "$1" "$2" >>"$work/reasons"; }
+
+# Follow last-component symlinks of PATH inside tree ROOT (absolute targets
+# are taken relative to ROOT, as after the pivot).  Sets resolved.
+tree_resolve() {
+	tr_p=$2
+	tr_n=0
+	while [ -L "$1$tr_p" ]; do
+		tr_t=$(readlink -- "$1$tr_p")
+		case $tr_t in
+		/*) tr_p=$(normpath "$tr_t") ;;
+		*) tr_p=$(normpath "${tr_p%/*}/$tr_t") ;;
+		esac
+		tr_n=$((tr_n + 1))
+		if [ "$tr_n" -gt 40 ]; then resolved=; return 1; fi
+	done
+	resolved=
+	[ -f "$1$tr_p" ] || return 1
+	resolved=$tr_p
+}
+
+# Next hop of host symlink SRC: sets next (path to add) and ltarget (text of
+# the link in the tree).  When host directory symlinks (usrmerge) make the
+# logical target differ from the real one, link to the real file instead.
+link_next() {
+	ltarget=$(readlink -- "$1")
+	case $ltarget in
+	/*) next=$(normpath "$ltarget") ;;
+	*) next=$(normpath "${1%/*}/$ltarget") ;;
+	esac
+	if [ "$(readlink -f -- "$next")" != "$(readlink -f -- "$1")" ]; then
+		next=$(readlink -f -- "$1")
+		ltarget=$next
+	fi
+}
+
+# Copy host file SRC to DEST in the tree.  When SRC = DEST, symlinks are kept
+# as symlinks and their targets added too.  Sets added (the regular file).
+add_file() {
+	af_src=$1
+	af_dst=$2
+	af_hops=0
+	while :; do
+		if [ -e "$new$af_dst" ] || [ -L "$new$af_dst" ]; then
+			tree_resolve "$new" "$af_dst" || true
+			added=$resolved
+			return 0
+		fi
+		mkdir -p -- "$new${af_dst%/*}"
+		if [ -L "$af_src" ] && [ "$af_src" = "$af_dst" ]; then
+			link_next "$af_src"
+			ln -s -- "$ltarget" "$new$af_dst"
+			note "$af_dst" "$3"
+			vmsg "add $af_dst -> $ltarget ($3)"
+			af_src=$next
+			af_dst=$next
+			af_hops=$((af_hops + 1))
+			[ "$af_hops" -le 40 ] || die "$1: too many levels of symbolic links"
+			continue
+		fi
+		[ -f "$af_src" ] || die "$af_src: not found or not a regular file"
+		cp -p -- "$af_src" "$new$af_dst" || die "cannot copy $af_src"
+		note "$af_dst" "$3"
+		vmsg "add $af_dst ($3)"
+		added=$af_dst
+		return 0
+	done
+}
+
+is_elf() {
+	[ "$(dd if="$1" bs=4 count=1 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 7f454c46 ]
+}
+
+# First line of a script: sets sb_interp and sb_arg; fails if not a script.
+shebang() {
+	sb_interp=
+	sb_arg=
+	is_elf "$1" && return 1
+	IFS= read -r sb_line <"$1" || [ -n "${sb_line:-}" ] || return 1
+	case $sb_line in '#!'*) ;; *) return 1 ;; esac
+	sb_line=${sb_line#??}
+	set -f
+	# shellcheck disable=SC2086 # split the interpreter line into words
+	set -- $sb_line
+	set +f
+	[ $# -ge 1 ] || return 1
+	sb_interp=$1
+	sb_arg=${2:-}
+}
+
+elf_kind_of() {
+	readelf -h -- "$1" 2>/dev/null | sed -n 's/^ *Class: *//p; s/^ *Machine: *//p' | tr '\n' ' '
+}
+
+# Read ELF headers of FILE: elf_kind, elf_interp, elf_rpath, elf_runpath,
+# and the DT_NEEDED names into $work/needed.
+elf_read() {
+	readelf -hldW -- "$1" >"$work/readelf" 2>/dev/null || true
+	elf_kind=$(sed -n 's/^ *Class: *//p; s/^ *Machine: *//p' "$work/readelf" | tr '\n' ' ')
+	elf_interp=$(sed -n 's/.*\[Requesting program interpreter: \(.*\)\]$/\1/p' "$work/readelf")
+	elf_rpath=$(sed -n 's/.*(RPATH) *Library rpath: \[\(.*\)\]$/\1/p' "$work/readelf")
+	elf_runpath=$(sed -n 's/.*(RUNPATH) *Library runpath: \[\(.*\)\]$/\1/p' "$work/readelf")
+	sed -n 's/.*(NEEDED) *Shared library: \[\(.*\)\]$/\1/p' "$work/readelf" >"$work/needed"
+}
+
+# Directories of ld.so.conf FILE, following includes (depth-bounded; each
+# include is read in a subshell, so the globals here are its own).
+read_ldconf() {
+	[ -r "$1" ] && [ "$2" -lt 8 ] || return 0
+	rl_dir=$(dirname -- "$1")
+	rl_depth=$(($2 + 1))
+	rl_file=$1
+	while IFS= read -r rl_line; do
+		rl_line=${rl_line%%#*}
+		set -f
+		# shellcheck disable=SC2086 # split into words
+		set -- $rl_line
+		set +f
+		[ $# -ge 1 ] || continue
+		case $1 in
+		include)
+			shift
+			for rl_pat; do
+				case $rl_pat in /*) ;; *) rl_pat=$rl_dir/$rl_pat ;; esac
+				# shellcheck disable=SC2086 # the include is a glob
+				for rl_f in $rl_pat; do
+					if [ -f "$rl_f" ]; then (read_ldconf "$rl_f" "$rl_depth"); fi
+				done
+			done ;;
+		hwcap) ;;
+		/*) printf '%s\n' "${1%%=*}" ;;
+		esac
+	done <"$rl_file"
+}
+
+# Multiarch library directories of tree ROOT ("" = this machine); objects of
+# another class or machine are told apart by their ELF header.
+find_multiarch() {
+	multiarch=
+	for fm_d in "$1"/lib/*-linux-* "$1"/usr/lib/*-linux-*; do
+		if [ -d "$fm_d" ]; then multiarch="$multiarch ${fm_d#"$1"}"; fi
+	done
+}
+
+# Try directory DIR of a search list for resolve_lib.
+try_lib_dir() {
+	tl_d=$1
+	while :; do
+		# shellcheck disable=SC2016 # the literal $ORIGIN of ld.so
+		case $tl_d in
+		*'$ORIGIN'*) tl_d=${tl_d%%'$ORIGIN'*}$rv_origin${tl_d#*'$ORIGIN'} ;;
+		*'${ORIGIN}'*) tl_d=${tl_d%%'${ORIGIN}'*}$rv_origin${tl_d#*'${ORIGIN}'} ;;
+		*) break ;;
+		esac
+	done
+	case $tl_d in
+	*'$'*) warn "$rv_obj: search path $tl_d not understood, skipped"; return 1 ;;
+	/*) ;;
+	*) return 1 ;;
+	esac
+	tl_c=$(normpath "$tl_d/$rv_name")
+	if [ -z "$rv_root" ]; then
+		[ -f "$tl_c" ] || return 1
+		[ "$(elf_kind_of "$tl_c")" = "$rv_kind" ] || return 1
+	else
+		tree_resolve "$rv_root" "$tl_c" || return 1
+		[ "$(elf_kind_of "$rv_root$resolved")" = "$rv_kind" ] || return 1
+	fi
+	found=$tl_c
+	found_dir=$tl_d
+	found_dir_kind=$2
+}
+
+# Find library NAME needed by object OBJ of tree ROOT ("" = this machine),
+# as the dynamic loader would: RPATH (when there is no RUNPATH) or RUNPATH,
+# the multiarch directories, ld.so.conf, the defaults.  Sets found,
+# found_dir and found_dir_kind (rpath, default or conf).
+resolve_lib() {
+	rv_root=$1
+	rv_name=$2
+	rv_obj=$3
+	rv_origin=${3%/*}
+	rv_kind=$4
+	found=
+	case $rv_name in
+	/*) if [ -z "$rv_root" ]; then [ -f "$rv_name" ] || return 1
+		else tree_resolve "$rv_root" "$rv_name" || return 1; fi
+		found=$rv_name
+		found_dir_kind=rpath
+		return 0 ;;
+	esac
+	rv_list=$6
+	[ -n "$rv_list" ] || rv_list=$5
+	rv_ifs=$IFS
+	set -f
+	IFS=:
+	# shellcheck disable=SC2086 # a colon-separated list
+	set -- $rv_list
+	IFS=$rv_ifs
+	set +f
+	for rv_d; do
+		if try_lib_dir "$rv_d" rpath; then return 0; fi
+	done
+	for rv_d in $multiarch; do
+		if try_lib_dir "$rv_d" default; then return 0; fi
+	done
+	for rv_d in $ldconf_dirs; do
+		if try_lib_dir "$rv_d" conf; then return 0; fi
+	done
+	for rv_d in $default_libdirs; do
+		if try_lib_dir "$rv_d" default; then return 0; fi
+	done
+	return 1
+}
+
+queue_elf() { printf '%s\n' "$1" >>"$work/elfq"; }
+
+# Loader and libraries of one ELF object already in the tree.
+add_elf_deps() {
+	elf_read "$new$1"
+	[ -n "$elf_kind" ] || return 0
+	ed_kind=$elf_kind
+	ed_rpath=$elf_rpath
+	ed_runpath=$elf_runpath
+	if [ -n "$elf_interp" ]; then
+		[ -f "$elf_interp" ] || die "$1: loader $elf_interp not found"
+		case $elf_interp in *ld-musl-*) musl_loader=$elf_interp ;; esac
+		add_file "$elf_interp" "$elf_interp" "loader of $1"
+	fi
+	while IFS= read -r ed_lib; do
+		resolve_lib "" "$ed_lib" "$1" "$ed_kind" "$ed_rpath" "$ed_runpath" ||
+			die "$1: library $ed_lib not found on this machine"
+		if [ "$found_dir_kind" = conf ]; then
+			printf '%s\n' "$found_dir" >>"$work/confdirs"
+		fi
+		if [ ! -e "$new$found" ] && [ ! -L "$new$found" ]; then
+			add_file "$found" "$found" "library of $1"
+			queue_elf "$added"
+		fi
+	done <"$work/needed"
+}
+
+process_elf_queue() {
+	pq_n=0
+	while :; do
+		pq_n=$((pq_n + 1))
+		pq_obj=$(sed -n "${pq_n}p" "$work/elfq")
+		[ -n "$pq_obj" ] || break
+		add_elf_deps "$pq_obj"
+	done
+}
+
+# Libraries found only through ld.so.conf: the ramfs loader has no cache, so
+# give it one (glibc) or a path file (musl).
+fix_ld_conf() {
+	[ -s "$work/confdirs" ] || return 0
+	sort -u "$work/confdirs" >"$work/confdirs.u"
+	if [ -n "$musl_loader" ]; then
+		fl_arch=${musl_loader##*/ld-musl-}
+		fl_arch=${fl_arch%.so.1}
+		{ cat "$work/confdirs.u"; printf '%s\n' /lib /usr/local/lib /usr/lib; } \
+			>"$new/etc/ld-musl-$fl_arch.path"
+		note "/etc/ld-musl-$fl_arch.path" "library directories outside the loader's defaults"
+	elif command -v ldconfig >/dev/null 2>&1; then
+		cp "$work/confdirs.u" "$new/etc/ld.so.conf"
+		note /etc/ld.so.conf "library directories outside the loader's defaults"
+		ldconfig -X -r "$new" || die "ldconfig -r $new failed"
+		note /etc/ld.so.cache "ld.so cache for /etc/ld.so.conf"
+	else
+		warn "libraries from $(tr '\n' ' ' <"$work/confdirs.u")are outside the loader's default directories"
+	fi
+}
+
+# Host path of a program: NAME on the hooks' PATH, or an absolute path.
+find_program() {
+	found=
+	case $1 in
+	/*) [ -f "$1" ] && [ -x "$1" ] && found=$(normpath "$1") ;;
+	*/*) [ -f "$1" ] && [ -x "$1" ] && found=$(normpath "$(pwd)/$1") ;;
+	*)	for fp_d in $hook_path; do
+			if [ -f "$fp_d/$1" ] && [ -x "$fp_d/$1" ]; then
+				found=$fp_d/$1
+				break
+			fi
+		done ;;
+	esac
+	[ -n "$found" ]
+}
+
+# Is program NAME already in tree ROOT, on the hooks' PATH?  Sets resolved.
+tree_has_program() {
+	case $2 in
+	/*) tree_resolve "$1" "$2" && [ -x "$1$resolved" ]; return ;;
+	esac
+	for tp_d in $hook_path; do
+		if tree_resolve "$1" "$tp_d/$2" && [ -x "$1$resolved" ]; then
+			return 0
+		fi
+	done
+	return 1
+}
+
+is_sh() {
+	case $1 in /bin/sh|/bin/ash|/usr/bin/sh|/bin/busybox) return 0 ;; esac
+	return 1
+}
+
+# A program with what it needs to run: libraries (queued) or interpreter.
+add_binary() {
+	add_file "$1" "$2" "$3"
+	ab_file=$added
+	if is_elf "$new$ab_file"; then
+		queue_elf "$ab_file"
+	elif shebang "$new$ab_file"; then
+		add_interpreter "$sb_interp" "$sb_arg" "interpreter of $2"
+	fi
+}
+
+add_interpreter() {
+	if is_sh "$1"; then
+		want_busybox=1
+		return 0
+	fi
+	tree_has_program "$new" "$1" && return 0
+	find_program "$1" || die "interpreter $1 not found (${3#interpreter of })"
+	add_binary "$found" "$found" "$3"
+	case $1 in */env)
+		[ -z "$2" ] || tree_has_program "$new" "$2" || {
+			find_program "$2" || die "program $2 not found (${3#interpreter of })"
+			add_binary "$found" "$found" "$3"
+		} ;;
+	esac
+}
+
+# Applet link target of /DIR/NAME, relative to /bin/busybox.
+busybox_rel() {
+	br_dir=${1%/*}
+	if [ "$br_dir" = /bin ]; then
+		printf 'busybox\n'
+		return 0
+	fi
+	br_up=
+	while [ -n "$br_dir" ]; do
+		br_up=../$br_up
+		br_dir=${br_dir%/*}
+	done
+	printf '%sbin/busybox\n' "$br_up"
+}
+
+# A static busybox as /bin/sh (and its applets) for hook scripts.
+add_busybox() {
+	[ "$have_busybox" -eq 0 ] || return 0
+	have_busybox=1
+	bb=${MKSHUTDOWNFS_BUSYBOX:-}
+	if [ -z "$bb" ]; then
+		for bb_c in /bin/busybox /usr/bin/busybox /sbin/busybox /usr/sbin/busybox; do
+			if [ -f "$bb_c" ] && [ -x "$bb_c" ]; then bb=$bb_c; break; fi
+		done
+	fi
+	[ -n "$bb" ] || die "hook scripts need a shell: install busybox (Debian: busybox-static) or set MKSHUTDOWNFS_BUSYBOX"
+	[ -x "$bb" ] || die "$bb: not executable"
+	add_binary "$bb" /bin/busybox "busybox: /bin/sh and tools of hook scripts"
+	elf_read "$new/bin/busybox"
+	[ -z "$elf_interp" ] || warn "$bb is dynamic, its libraries come along (busybox-static avoids that)"
+	"$bb" --list-full >"$work/applets" 2>/dev/null ||
+		"$bb" --list | sed 's|^|bin/|' >"$work/applets"
+	while IFS= read -r bb_a; do
+		case $bb_a in */*) ;; *) continue ;; esac
+		bb_a=/$bb_a
+		if [ -e "$new$bb_a" ] || [ -L "$new$bb_a" ]; then continue; fi
+		mkdir -p -- "$new${bb_a%/*}"
+		ln -s -- "$(busybox_rel "$bb_a")" "$new$bb_a"
+		note "$bb_a" "busybox applet"
+	done <"$work/applets"
+}
+
+is_disabled_hook() {
+	if [ -L "$1" ] && [ "$(readlink -- "$1")" = /dev/null ]; then return 0; fi
+	[ -f "$1" ] && [ ! -s "$1" ]
+}
+
+# Hooks of every dir, later dirs overriding earlier ones by PHASE/NAME:
+# $work/hooks gets "PHASE/NAME<TAB>source<TAB>strict".
+collect_hooks() {
+	: >"$work/hooks"
+	while IFS= read -r ch_dir; do
+		ch_strict=1
+		[ "$ch_dir" != "$shipped_hooks" ] || ch_strict=0
+		for ch_e in "$ch_dir"/*; do
+			[ -e "$ch_e" ] || continue
+			case " $phases " in
+			*" ${ch_e##*/} "*) [ -d "$ch_e" ] || warn "$ch_e: not a directory, ignored" ;;
+			*) warn "$ch_e: not a hook phase ($phases), ignored" ;;
+			esac
+		done
+		for ch_phase in $phases; do
+			[ -d "$ch_dir/$ch_phase" ] || continue
+			for ch_h in "$ch_dir/$ch_phase"/*; do
+				[ -e "$ch_h" ] || [ -L "$ch_h" ] || continue
+				ch_name=${ch_h##*/}
+				case $ch_name in
+				.*|*~|*.dpkg-*|*.rpmnew|*.rpmsave|*.bak|*.swp|*.orig)
+					vmsg "ignoring $ch_h"; continue ;;
+				*[!A-Za-z0-9._@+-]*)
+					die "hook $ch_h: name must be letters, digits and ._@+-" ;;
+				esac
+				ch_key=$ch_phase/$ch_name
+				awk -F "$tab" -v k="$ch_key" '$1 != k' "$work/hooks" >"$work/hooks.tmp"
+				mv "$work/hooks.tmp" "$work/hooks"
+				if is_disabled_hook "$ch_h"; then
+					vmsg "hook $ch_key disabled by $ch_h"
+					continue
+				fi
+				[ -f "$ch_h" ] || die "hook $ch_h: not a regular file"
+				printf '%s\t%s\t%s\n' "$ch_key" "$ch_h" "$ch_strict" >>"$work/hooks"
+			done
+		done
+	done <"$work/hookdirs"
+}
+
+hook_needs() {
+	is_elf "$1" && return 0
+	sed -n 's/^#[[:space:]]*needs:[[:space:]]*//p' "$1"
+}
+
+# Can every need of a hook be met, in the tree or from this machine?
+hook_can_run() {
+	hc_missing=
+	for hc_p in $(hook_needs "$2"); do
+		tree_has_program "$new" "$hc_p" && continue
+		find_program "$hc_p" || hc_missing="$hc_missing $hc_p"
+	done
+	if shebang "$2" && ! is_sh "$sb_interp"; then
+		tree_has_program "$new" "$sb_interp" || find_program "$sb_interp" ||
+			hc_missing="$hc_missing $sb_interp"
+	fi
+	[ -z "$hc_missing" ]
+}
+
+# One hook: its file at /hooks.d/PHASE/NAME, its interpreter, its needs.
+add_hook() {
+	add_file "$2" "/hooks.d/$1" "hook from ${2%/*/*}"
+	chmod 0755 "$new/hooks.d/$1"
+	if shebang "$2"; then
+		add_interpreter "$sb_interp" "$sb_arg" "interpreter of hook $1"
+	elif is_elf "$2"; then
+		queue_elf "/hooks.d/$1"
+	fi
+	for ah_p in $(hook_needs "$2"); do
+		tree_has_program "$new" "$ah_p" && continue
+		find_program "$ah_p" || die "hook $1 needs $ah_p: not found on this machine"
+		add_binary "$found" "$found" "hook $1 needs $ah_p"
+	done
+}
+
+add_hooks() {
+	hooks_in=
+	hooks_out=
+	while IFS="$tab" read -r ah_key ah_src ah_strict; do
+		if ! hook_can_run "$ah_key" "$ah_src"; then
+			if [ "$ah_strict" -eq 1 ]; then
+				die "hook $ah_key ($ah_src) needs${hc_missing}: not found on this machine"
+			fi
+			vmsg "hook $ah_key left out: needs${hc_missing}, not on this machine"
+			hooks_out="$hooks_out $ah_key"
+			continue
+		fi
+		add_hook "$ah_key" "$ah_src"
+		hooks_in="$hooks_in $ah_key"
+	done <"$work/hooks"
+}
+
+any_script_hook() {
+	while IFS="$tab" read -r as_key as_src as_strict; do
+		: "$as_key" "$as_strict"
+		if shebang "$as_src" && is_sh "$sb_interp"; then return 0; fi
+	done <"$work/hooks"
+	return 1
+}
+
+add_programs() {
+	while IFS= read -r ap_p; do
+		find_program "$ap_p" || die "program not found: $ap_p"
+		add_binary "$found" "$found" "--add $ap_p"
+	done <"$work/adds"
+}
+
+run_modprobe() {
+	if [ -n "$modroot" ]; then
+		modprobe -d "$modroot" "$@"
+	else
+		modprobe "$@"
+	fi
+}
+
+check_modules() {
+	[ -s "$work/modules" ] || return 0
+	need_tool modprobe kmod
+	need_tool depmod kmod
+	[ -n "$kver" ] || kver=$(uname -r)
+	moddir=$modroot/lib/modules/$kver
+	[ -d "$moddir" ] || die "no modules for kernel $kver: $moddir is missing"
+	while IFS= read -r cm_m; do
+		run_modprobe --show-depends --set-version "$kver" -- "$cm_m" >/dev/null 2>"$work/moderr" ||
+			die "unknown module $cm_m for kernel $kver: $(cat "$work/moderr")"
+	done <"$work/modules"
+}
+
+# Kernel modules with their dependencies (kmod), then a module index for
+# the tree (depmod -b).
+add_modules() {
+	[ -s "$work/modules" ] || return 0
+	while IFS= read -r am_m; do
+		run_modprobe --show-depends --set-version "$kver" -- "$am_m" >"$work/moddeps" 2>"$work/moderr" ||
+			die "unknown module $am_m for kernel $kver: $(cat "$work/moderr")"
+		while read -r am_verb am_path am_rest; do
+			: "$am_rest"
+			case $am_verb in
+			insmod) add_file "$am_path" "${am_path#"$modroot"}" "module $am_m" ;;
+			builtin) vmsg "module $am_path is built into kernel $kver" ;;
+			esac
+		done <"$work/moddeps"
+	done <"$work/modules"
+	am_dir=/lib/modules/$kver
+	mkdir -p -- "$new$am_dir"
+	for am_f in modules.builtin modules.builtin.modinfo; do
+		if [ -f "$moddir/$am_f" ]; then
+			cp -p -- "$moddir/$am_f" "$new$am_dir/$am_f"
+			note "$am_dir/$am_f" "module index"
+		fi
+	done
+	# modules.order: only the lines of the modules in the tree.
+	if [ -f "$moddir/modules.order" ]; then
+		(cd "$new$am_dir" && find . -name '*.ko*' | sed 's|^\./||; s|\.ko.*$|.ko|') >"$work/modlist"
+		grep -Fx -f "$work/modlist" "$moddir/modules.order" >"$new$am_dir/modules.order" || true
+		note "$am_dir/modules.order" "module index"
+	fi
+	depmod -b "$new" "$kver" >"$work/depmod" 2>&1 || {
+		cat "$work/depmod" >&2
+		die "depmod -b $new $kver failed"
+	}
+	[ "$verbose" -eq 0 ] || cat "$work/depmod" >&2
+	for am_f in "$new$am_dir"/modules.*; do
+		note "${am_f#"$new"}" "module index (depmod)"
+	done
+}
+
+# Options of the mount holding PATH: "mountpoint<TAB>per-mount,super".
+mount_of() {
+	[ -r /proc/self/mountinfo ] || return 0
+	awk -v p="$1" '
+	function unesc(s,   r, i, c) {
+		r = ""
+		for (i = 1; i <= length(s); i++) {
+			c = substr(s, i, 1)
+			if (c == "\\" && substr(s, i + 1, 3) ~ /^[0-7][0-7][0-7]$/) {
+				r = r sprintf("%c", substr(s, i + 1, 1) * 64 + substr(s, i + 2, 1) * 8 + substr(s, i + 3, 1))
+				i += 3
+			} else
+				r = r c
+		}
+		return r
+	}
+	{
+		mp = unesc($5)
+		for (i = 7; i <= NF && $i != "-"; i++) ;
+		if (mp == "/" || p == mp || index(p, mp "/") == 1)
+			if (length(mp) >= best) { best = length(mp); res = mp "\t" $6 "," $(i + 3) }
+	}
+	END { if (res != "") print res }' /proc/self/mountinfo
+}
+
+check_output_fs() {
+	co_m=$(mount_of "$1")
+	[ -n "$co_m" ] || { vmsg "no /proc/self/mountinfo, cannot check the filesystem of $1"; return 0; }
+	co_mp=${co_m%%"$tab"*}
+	co_opts=,${co_m#*"$tab"},
+	case $co_opts in
+	*,ro,*) die "$out: $co_mp is mounted read-only" ;;
+	esac
+	case $co_opts in
+	*,noexec,*)
+		if [ "$exitrd" -eq 1 ]; then
+			die "$out: $co_mp is mounted noexec, so systemd-shutdown's access($out/shutdown, X_OK) fails and it would skip the exitrd; remount $co_mp exec or choose -o elsewhere"
+		fi
+		die "$out: $co_mp is mounted noexec; the skeleton holds programs, build it elsewhere" ;;
+	esac
+}
+
+resolve_output() {
+	if [ -z "$out" ]; then
+		if [ "$exitrd" -eq 1 ]; then out=/run/initramfs; else out=$PREFIX/lib/shutdownfs/skel; fi
+	fi
+	case $out in /*) ;; *) out=$(pwd)/$out ;; esac
+	while :; do case $out in */) out=${out%/} ;; *) break ;; esac; done
+	case ${out##*/} in ''|.|..) die "output $out: give a directory name" ;; esac
+	ro_parent=${out%/*}
+	ro_anc=${ro_parent:-/}
+	while [ ! -d "$ro_anc" ]; do ro_anc=$(dirname -- "$ro_anc"); done
+	ro_anc=$(cd -P -- "$ro_anc" && pwd)
+	check_output_fs "$ro_anc"
+	mkdir -p -- "${ro_parent:-/}" || die "cannot create ${ro_parent}"
+	out=$(cd -P -- "${ro_parent:-/}" && pwd)/${out##*/}
+	out=$(normpath "$out")
+	if [ -e "$out" ] || [ -L "$out" ]; then
+		if [ ! -d "$out" ] || [ -L "$out" ]; then die "$out exists and is not a directory"; fi
+	fi
+	ro_w=$(dirname -- "$out")
+	while [ "$ro_w" != / ]; do
+		if [ -n "$(find "$ro_w" -prune \( -perm -002 -o -perm -020 \) -print)" ]; then
+			warn "$ro_w is group/world-writable: shutdownfs refuses a skeleton under it (--skel)"
+			break
+		fi
+		ro_w=$(dirname -- "$ro_w")
+	done
+}
+
+validate_inputs() {
+	if [ ! -s "$work/hookdirs" ]; then
+		printf '%s\n' "$shipped_hooks" >"$work/hookdirs"
+		if [ -d "$SYSCONFDIR/shutdownfs/hooks.d" ]; then
+			printf '%s\n' "$SYSCONFDIR/shutdownfs/hooks.d" >>"$work/hookdirs"
+		fi
+	fi
+	if [ -d "$shipped_hooks" ]; then shipped_hooks=$(cd -P -- "$shipped_hooks" && pwd); fi
+	while IFS= read -r vi_d; do
+		[ -d "$vi_d" ] || die "hooks dir $vi_d: not a directory"
+		(cd -P -- "$vi_d" && pwd)
+	done <"$work/hookdirs" >"$work/hookdirs.abs"
+	mv "$work/hookdirs.abs" "$work/hookdirs"
+	while IFS= read -r vi_p; do
+		find_program "$vi_p" || die "program not found: $vi_p"
+	done <"$work/adds"
+	check_modules
+	if [ "$exitrd" -eq 1 ]; then
+		[ -f "$bin" ] || die "shutdownfs binary not found: $bin (run make, or set SHUTDOWNFS_BIN)"
+		[ -x "$bin" ] || die "$bin: not executable"
+	fi
+	[ -d "$datadir/ramfs-skel" ] || die "template $datadir/ramfs-skel not found"
+}
+
+copy_template() {
+	(cd "$datadir/ramfs-skel" && find . ! -name .keep) >"$work/template"
+	while IFS= read -r ct_p; do
+		ct_p=${ct_p#.}
+		[ -n "$ct_p" ] || continue
+		if [ -d "$datadir/ramfs-skel$ct_p" ] && [ ! -L "$datadir/ramfs-skel$ct_p" ]; then
+			mkdir -p -- "$new$ct_p"
+		else
+			cp -P -p -- "$datadir/ramfs-skel$ct_p" "$new$ct_p"
+		fi
+		note "$ct_p" skeleton
+	done <"$work/template"
+}
+
+# What the run's safety check demands: root-owned, nothing group/world-
+# writable, no setuid/setgid.
+harden() {
+	chown -R -h 0:0 -- "$1"
+	find "$1" ! -type l -exec chmod go-w,ug-s {} +
+}
+
+# "path<TAB>type<TAB>mode<TAB>size<TAB>sha256|target" for every entry but
+# /MANIFEST, sorted.
+manifest_body() {
+	(cd "$1" && find . ! -path ./MANIFEST -exec stat -c '%n|%F|%a|%s' {} +) >"$work/m.stat"
+	(cd "$1" && find . -type f ! -path ./MANIFEST -exec sha256sum {} +) >"$work/m.sums"
+	(cd "$1" && find . -type l) >"$work/m.links"
+	while IFS= read -r mb_l; do
+		printf '%s|%s\n' "$mb_l" "$(readlink -- "$1/$mb_l")"
+	done <"$work/m.links" >"$work/m.targets"
+	awk -v sums="$work/m.sums" -v links="$work/m.targets" '
+	BEGIN {
+		while ((getline l < sums) > 0) hash[substr(l, 67)] = substr(l, 1, 64)
+		while ((getline l < links) > 0) { i = index(l, "|"); tgt[substr(l, 1, i - 1)] = substr(l, i + 1) }
+		FS = "|"; OFS = "\t"
+	}
+	$1 == "." { next }
+	{
+		p = substr($1, 2); m = substr("0000" $3, length($3) + 1)
+		if ($2 == "directory") print p, "d", m, "-", "-"
+		else if ($2 ~ /^regular/) print p, "f", m, $4, hash[$1]
+		else if ($2 == "symbolic link") print p, "l", "-", "-", tgt[$1]
+		else print p, "?", m, $4, $2
+	}' "$work/m.stat" | sort
+}
+
+write_manifest() {
+	manifest_body "$1" >"$work/m.body"
+	{
+		printf '# shutdownfs skeleton, made by mkshutdownfs; verify with: mkshutdownfs --check DIR\n'
+		printf '# path\ttype\tmode\tsize\tsha256|target\twhy\n'
+		awk -F "$tab" -v OFS="$tab" -v reasons="$work/reasons" '
+		BEGIN { while ((getline l < reasons) > 0) { i = index(l, "\t"); p = substr(l, 1, i - 1); if (!(p in why)) why[p] = substr(l, i + 1) } }
+		{ w = ($1 in why) ? why[$1] : ($2 == "d" ? "directory" : "?"); print $0, w }' "$work/m.body"
+	} >"$1/MANIFEST"
+	chmod 0644 "$1/MANIFEST"
+}
+
+problem() {
+	msg "$ck_root: $*"
+	ck_bad=$((ck_bad + 1))
+}
+
+check_manifest() {
+	if [ ! -f "$1/MANIFEST" ]; then problem "no MANIFEST"; return 0; fi
+	grep -v '^#' "$1/MANIFEST" | cut -f 1-5 >"$work/c.want"
+	manifest_body "$1" >"$work/c.have"
+	awk -F "$tab" -v want="$work/c.want" '
+	BEGIN { while ((getline l < want) > 0) { split(l, f, "\t"); w[f[1]] = l } }
+	{ if (!($1 in w)) print "not in MANIFEST: " $1
+	  else { if (w[$1] != $0) print "differs from MANIFEST: " $1; delete w[$1] } }
+	END { for (p in w) print "missing: " p }' "$work/c.have" | sort >"$work/c.diff"
+	while IFS= read -r cm_l; do problem "$cm_l"; done <"$work/c.diff"
+}
+
+check_modes() {
+	find "$1" \( ! -user 0 -o ! -group 0 \) >"$work/c.f"
+	while IFS= read -r cmo_f; do problem "${cmo_f#"$1"}: not owned by root"; done <"$work/c.f"
+	find "$1" ! -type l \( -perm -020 -o -perm -002 \) >"$work/c.f"
+	while IFS= read -r cmo_f; do problem "${cmo_f#"$1"}: group/world-writable"; done <"$work/c.f"
+	find "$1" ! -type l \( -perm -4000 -o -perm -2000 \) >"$work/c.f"
+	while IFS= read -r cmo_f; do problem "${cmo_f#"$1"}: setuid/setgid"; done <"$work/c.f"
+}
+
+check_hooks() {
+	for ckh_h in "$1"/hooks.d/*/*; do
+		[ -e "$ckh_h" ] || [ -L "$ckh_h" ] || continue
+		ckh_k=${ckh_h#"$1"/hooks.d/}
+		if [ ! -f "$ckh_h" ] || [ -L "$ckh_h" ]; then problem "hook $ckh_k: not a regular file"; continue; fi
+		[ -x "$ckh_h" ] || problem "hook $ckh_k: not executable"
+		if shebang "$ckh_h"; then
+			tree_has_program "$1" "$sb_interp" || problem "hook $ckh_k: interpreter $sb_interp missing"
+			case $sb_interp in */env)
+				[ -z "$sb_arg" ] || tree_has_program "$1" "$sb_arg" ||
+					problem "hook $ckh_k: interpreter $sb_arg missing" ;;
+			esac
+		fi
+		for ckh_p in $(hook_needs "$ckh_h"); do
+			tree_has_program "$1" "$ckh_p" || problem "hook $ckh_k needs $ckh_p: missing"
+		done
+	done
+}
+
+# Every ELF program and library of the tree finds its loader and libraries
+# inside the tree.
+check_elves() {
+	(cd "$1" && find . -type f ! -name '*.ko' ! -name '*.ko.*' ! -path ./MANIFEST) >"$work/c.files"
+	find_multiarch "$1"
+	ldconf_dirs=
+	if [ -f "$1/etc/ld.so.conf" ]; then ldconf_dirs=$(read_ldconf "$1/etc/ld.so.conf" 0 | tr '\n' ' '); fi
+	if [ -f "$1/shutdown" ] && [ ! -x "$1/shutdown" ]; then problem "/shutdown: not executable"; fi
+	while IFS= read -r ce_f; do
+		ce_f=${ce_f#.}
+		is_elf "$1$ce_f" || continue
+		elf_read "$1$ce_f"
+		ce_kind=$elf_kind
+		ce_rpath=$elf_rpath
+		ce_runpath=$elf_runpath
+		if [ -n "$elf_interp" ] && ! tree_resolve "$1" "$elf_interp"; then
+			problem "$ce_f: loader $elf_interp missing"
+		fi
+		while IFS= read -r ce_l; do
+			resolve_lib "$1" "$ce_l" "$ce_f" "$ce_kind" "$ce_rpath" "$ce_runpath" ||
+				problem "$ce_f: library $ce_l missing"
+		done <"$work/needed"
+	done <"$work/c.files"
+}
+
+# Verify tree ROOT; returns non-zero after naming every problem.
+check_tree() {
+	ck_root=$1
+	ck_bad=0
+	[ -d "$1" ] || die "$1: not a directory"
+	need_tool readelf binutils
+	check_manifest "$1"
+	check_modes "$1"
+	check_hooks "$1"
+	check_elves "$1"
+	[ "$ck_bad" -eq 0 ]
+}
+
+restore_stale() {
+	if [ -e "$out.new" ] || [ -L "$out.new" ]; then
+		warn "removing $out.new left by an earlier run"
+		rm -rf -- "$out.new"
+	fi
+	if [ -d "$out.old" ]; then
+		if [ -e "$out" ]; then
+			rm -rf -- "$out.old"
+		else
+			warn "restoring $out from $out.old, left by an interrupted run"
+			mv -- "$out.old" "$out"
+		fi
+	fi
+}
+
+# Replace the old tree with the new one; on failure the old one stays.
+swap_in() {
+	if [ -d "$out" ]; then
+		mv -- "$out" "$out.old" || die "cannot move $out aside"
+		if [ "${MKSHUTDOWNFS_FAIL_AT:-}" = swap ] || ! mv -- "$new" "$out"; then
+			mv -- "$out.old" "$out"
+			die "cannot install $new as $out; $out left as it was"
+		fi
+		rm -rf -- "$out.old"
+	else
+		mv -- "$new" "$out" || die "cannot install $new as $out"
+	fi
+	new=
+}
+
+print_size() {
+	awk -F "$tab" -v dir="$1" '
+	/^#/ { next }
+	$2 == "f" { bytes += $4; files++ } $2 == "l" { links++ } $2 == "d" { dirs++ }
+	END { printf "%s: %d bytes (%d KiB) in %d files, %d links, %d directories\n", dir, bytes, (bytes + 1023) / 1024, files, links, dirs }' "$1/MANIFEST"
+}
+
+build() {
+	new=$out.new
+	mkdir -m 0755 -- "$new" || die "cannot create $new"
+	copy_template
+	add_programs
+	collect_hooks
+	if any_script_hook; then want_busybox=1; fi
+	if [ "$want_busybox" -eq 1 ]; then add_busybox; fi
+	add_hooks
+	add_modules
+	if [ "$exitrd" -eq 1 ]; then
+		add_binary "$bin" /shutdown "shutdownfs, exec'd as /shutdown by systemd-shutdown (exitrd)"
+	fi
+	process_elf_queue
+	# Interpreters met on the way (a script added by --add) may want busybox.
+	if [ "$want_busybox" -eq 1 ] && [ "$have_busybox" -eq 0 ]; then
+		add_busybox
+		process_elf_queue
+	fi
+	fix_ld_conf
+	fail_at build
+	harden "$new"
+	write_manifest "$new"
+	fail_at check
+	check_tree "$new" || die "$new failed its check; $out left as it was"
+	swap_in
+	[ -z "$hooks_in" ] || msg "hooks:$hooks_in"
+	[ -z "$hooks_out" ] || msg "hooks left out (their tools are not on this machine):$hooks_out"
+	print_size "$out"
+}
+
+cleanup() {
+	if [ -n "$new" ] && [ -d "$new" ]; then rm -rf -- "$new"; fi
+	if [ -n "$work" ]; then rm -rf -- "$work"; fi
+}
+
+main() {
+	verbose=0 exitrd=0 out='' check_dir='' kver='' new='' work=''
+	multiarch='' musl_loader='' have_busybox=0 want_busybox=0 hooks_in='' hooks_out=
+	default_libdirs='/lib64 /usr/lib64 /lib /usr/lib'
+	modroot=${MKSHUTDOWNFS_MODROOT:-}
+	locate_data
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	work=$(mktemp -d "${TMPDIR:-/tmp}/mkshutdownfs.XXXXXX")
+	: >"$work/hookdirs"
+	: >"$work/adds"
+	: >"$work/modules"
+	: >"$work/reasons"
+	: >"$work/elfq"
+	: >"$work/confdirs"
+	parse_args "$@"
+	if [ -n "$check_dir" ]; then
+		check_dir=$(cd -P -- "$check_dir" 2>/dev/null && pwd) || die "$check_dir: not a directory"
+		check_tree "$check_dir" || die "$check_dir: check failed"
+		printf '%s: ok\n' "$check_dir"
+		print_size "$check_dir"
+		return 0
+	fi
+	[ "$(id -u)" -eq 0 ] || die "must run as root: the skeleton must be root-owned"
+	need_tool readelf binutils
+	if [ -n "$modroot" ]; then modroot=$(cd -P -- "$modroot" && pwd); fi
+	ldconf_dirs=$(read_ldconf /etc/ld.so.conf 0 | tr '\n' ' ')
+	find_multiarch ""
+	resolve_output
+	validate_inputs
+	restore_stale
+	build
+}
+
+main "$@"
