@@ -19,6 +19,9 @@ int guard_start(const struct config *c, enum action a, uint64_t deadline_at);
 /* Record the step now running (shown when the deadline fires) and ping the
  * watchdog: a step completed. */
 void guard_step(const char *step);
+/* The guardian's pid, 0 before guard_start() or when disabled. The final
+ * kill must spare it (main.c passes guard_start()'s result to killall). */
+int guard_pid(void);
 /* Load softdog when watchdog=auto and no /dev/watchdog0 exists. Stage 1,
  * while /lib/modules is still reachable. */
 void guard_prepare_watchdog(const struct config *c);
