@@ -14,7 +14,7 @@ CC        := musl-gcc
 HOSTCC    ?= gcc
 CLANG     ?= clang
 
-WARN      := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 -Wmissing-prototypes
+WARN      := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 -Wno-format-truncation -Wno-format-nonliteral -Wmissing-prototypes
 CPPFLAGS  += -D_GNU_SOURCE -DPREFIX='"$(PREFIX)"'
 CFLAGS    ?= -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-stack-protector
 CFLAGS    += -std=gnu11 $(WARN)

@@ -9,6 +9,10 @@
 
 #define SPAWN_TIMEOUT (-1000)   /* returned when the child overran */
 
+/* Unit tests set this: spawn_call() then runs fn in-process, so a fake
+ * sys.h records the calls where the test can see them. */
+extern bool spawn_no_fork;
+
 uint64_t now_ms(void);          /* CLOCK_MONOTONIC, ms */
 /* Sleep up to ms, reaping any child (PID 1 inherits orphans). */
 void reap_sleep(unsigned ms);

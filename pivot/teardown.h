@@ -19,7 +19,9 @@ int dm_detach_all(const struct scope *s, bool last_try, bool *changed, struct st
 unsigned dm_crypt_left(const struct scope *s);
 /* detach-md.c */
 int md_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st);
-/* detach-loop.c */
+/* detach-loop.c: note the loops in scope attached now, so that those that
+ * go away later (autoclear after their unmount) are counted too. */
+void loop_note_attached(const struct scope *s);
 int loop_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st);
 /* detach-swap.c */
 int swap_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st);

@@ -1,0 +1,475 @@
+/* config.c — defaults < /etc/shutdownfs.conf < kernel cmdline < argv.
+ * Bad input is reported and skipped: shutdown goes on whatever the input. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+
+#define LINE_MAX_LEN 4096
+#define FILE_MAX (1 << 20)
+#define WARN_MAX 20             /* per source; thousands of bad keys must not flood */
+
+static const char *const key_names[KEY__MAX] = {
+	[KEY_SKEL] = "skel",
+	[KEY_DEADLINE] = "deadline",
+	[KEY_KILL_TIMEOUT] = "kill_timeout",
+	[KEY_HOOK_TIMEOUT] = "hook_timeout",
+	[KEY_WATCHDOG] = "watchdog",
+	[KEY_VERBOSE] = "verbose",
+	[KEY_PROTECT] = "protect",
+	[KEY_PRELOAD] = "preload",
+	[KEY_KEXEC_WITH_KEYS] = "kexec_with_keys",
+	[KEY_RAMFS_SIZE] = "ramfs_size",
+};
+
+const char *config_key_name(enum config_key k)
+{
+	return (unsigned)k < KEY__MAX ? key_names[k] : "?";
+}
+
+const char *config_src_name(enum config_src s)
+{
+	switch (s) {
+	case SRC_FILE: return "file";
+	case SRC_CMDLINE: return "kernel";
+	case SRC_ARGV: return "argv";
+	default: return "default";
+	}
+}
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->skel, sizeof(c->skel), "%s", CONFIG_DEFAULT_SKEL);
+	c->deadline_ms = 60000;
+	c->kill_timeout_ms = 5000;
+	c->hook_timeout_ms = 10000;
+	snprintf(c->watchdog, sizeof(c->watchdog), "auto");
+	c->ramfs_size = 256ULL << 20;
+	snprintf(c->file, sizeof(c->file), "%s", CONFIG_DEFAULT_FILE);
+}
+
+/* "5", "2.5", "2.5s", "500ms" -> ms, at most max_s seconds. */
+static int parse_seconds(const char *v, unsigned max_s, unsigned *ret_ms)
+{
+	unsigned long long n = 0, frac = 0, scale = 1;
+	const char *p = v;
+
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	while (isdigit((unsigned char)*p)) {
+		n = n * 10 + (unsigned)(*p++ - '0');
+		if (n > (unsigned long long)max_s * 1000)
+			return -EINVAL;
+	}
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		for (; isdigit((unsigned char)*p); p++)
+			if (scale < 1000) {
+				frac = frac * 10 + (unsigned)(*p - '0');
+				scale *= 10;
+			}
+	}
+	if (strcmp(p, "ms") == 0) {
+		if (scale > 1)
+			return -EINVAL;         /* no fractions of a millisecond */
+	} else if (*p == '\0' || strcmp(p, "s") == 0) {
+		n = n * 1000 + frac * (1000 / scale);
+	} else {
+		return -EINVAL;
+	}
+	if (n > (unsigned long long)max_s * 1000)
+		return -EINVAL;
+	*ret_ms = (unsigned)n;
+	return 0;
+}
+
+static int parse_bool(const char *v, bool *ret)
+{
+	static const char *const yes[] = { "1", "yes", "true", "on" };
+	static const char *const no[] = { "0", "no", "false", "off" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *ret = true, 0;
+		if (strcasecmp(v, no[i]) == 0)
+			return *ret = false, 0;
+	}
+	return -EINVAL;
+}
+
+static int parse_size(const char *v, unsigned long long *ret)
+{
+	char *end;
+	unsigned long long n;
+
+	if (!isdigit((unsigned char)*v))
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': n <<= 10; end++; break;
+	case 'm': case 'M': n <<= 20; end++; break;
+	case 'g': case 'G': n <<= 30; end++; break;
+	}
+	if (*end || n < (64ULL << 10) || n > (64ULL << 30))
+		return -EINVAL;
+	*ret = n;
+	return 0;
+}
+
+/* Space- or comma-separated names, each [A-Za-z0-9_.@:+-]. Replaces the list. */
+static int parse_list(const char *v, char (*list)[CONFIG_NAME_MAX], unsigned *ret_n)
+{
+	char tmp[CONFIG_LIST_MAX][CONFIG_NAME_MAX];
+	unsigned n = 0;
+
+	while (*v) {
+		size_t len = 0;
+		while (*v == ' ' || *v == ',' || *v == '\t')
+			v++;
+		if (!*v)
+			break;
+		while (v[len] && v[len] != ' ' && v[len] != ',' && v[len] != '\t') {
+			unsigned char ch = (unsigned char)v[len];
+			if (!isalnum(ch) && !strchr("_.@:+-", ch))
+				return -EINVAL;
+			len++;
+		}
+		if (len >= CONFIG_NAME_MAX || n >= CONFIG_LIST_MAX)
+			return -EINVAL;
+		memcpy(tmp[n], v, len);
+		tmp[n++][len] = '\0';
+		v += len;
+	}
+	memcpy(list, tmp, sizeof(tmp));
+	*ret_n = n;
+	return 0;
+}
+
+static int key_lookup(const char *key)
+{
+	char norm[32];
+	size_t i;
+
+	for (i = 0; key[i] && i < sizeof(norm) - 1; i++)
+		norm[i] = key[i] == '-' ? '_' : key[i];
+	if (key[i])
+		return -ENOENT;
+	norm[i] = '\0';
+	for (i = 0; i < KEY__MAX; i++)
+		if (strcmp(norm, key_names[i]) == 0)
+			return (int)i;
+	return -ENOENT;
+}
+
+int config_set(struct config *c, const char *key, const char *v, enum config_src src)
+{
+	int k = key_lookup(key);
+	int r = 0;
+
+	if (k < 0)
+		return -ENOENT;
+	switch ((enum config_key)k) {
+	case KEY_SKEL:
+		if (v[0] != '/' || strlen(v) >= sizeof(c->skel))
+			return -EINVAL;
+		snprintf(c->skel, sizeof(c->skel), "%s", v);
+		break;
+	case KEY_DEADLINE:
+		r = parse_seconds(v, 3600, &c->deadline_ms);
+		break;
+	case KEY_KILL_TIMEOUT:
+		r = parse_seconds(v, 600, &c->kill_timeout_ms);
+		break;
+	case KEY_HOOK_TIMEOUT:
+		r = parse_seconds(v, 3600, &c->hook_timeout_ms);
+		if (r == 0 && c->hook_timeout_ms == 0)
+			c->hook_timeout_ms = 1;
+		break;
+	case KEY_WATCHDOG:
+		if (strcmp(v, "auto") && strcmp(v, "off") &&
+		    (strncmp(v, "/dev/", 5) != 0 || strlen(v) >= sizeof(c->watchdog)))
+			return -EINVAL;
+		snprintf(c->watchdog, sizeof(c->watchdog), "%s", v);
+		break;
+	case KEY_VERBOSE:
+		r = parse_bool(v, &c->verbose);
+		break;
+	case KEY_PROTECT:
+		r = parse_list(v, c->protect, &c->nprotect);
+		break;
+	case KEY_PRELOAD:
+		r = parse_list(v, c->preload, &c->npreload);
+		break;
+	case KEY_KEXEC_WITH_KEYS:
+		r = parse_bool(v, &c->kexec_with_keys);
+		break;
+	case KEY_RAMFS_SIZE:
+		r = parse_size(v, &c->ramfs_size);
+		break;
+	default:
+		return -ENOENT;
+	}
+	if (r == 0)
+		c->src[k] = src;
+	return r;
+}
+
+static char *trim(char *s, char *end)
+{
+	while (s < end && isspace((unsigned char)*s))
+		s++;
+	while (end > s && isspace((unsigned char)end[-1]))
+		end--;
+	*end = '\0';
+	return s;
+}
+
+/* One `key = value` line, already NUL-terminated and free of NULs. */
+static void parse_line(struct config *c, char *line, const char *origin,
+		       unsigned lineno, unsigned *warned)
+{
+	char *eq, *key, *val;
+	size_t vl;
+	int r;
+
+	line = trim(line, line + strlen(line));
+	if (!*line || *line == '#')
+		return;
+	eq = strchr(line, '=');
+	if (!eq) {
+		if ((*warned)++ < WARN_MAX)
+			log_warn("%s:%u: expected key = value, ignoring line", origin, lineno);
+		return;
+	}
+	key = trim(line, eq);
+	val = trim(eq + 1, eq + 1 + strlen(eq + 1));
+	vl = strlen(val);
+	if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+		val[vl - 1] = '\0';
+		val++;
+	}
+	r = config_set(c, key, val, SRC_FILE);
+	if (r == -ENOENT && (*warned)++ < WARN_MAX)
+		log_warn("%s:%u: unknown key '%.64s', ignoring", origin, lineno, key);
+	else if (r < 0 && (*warned)++ < WARN_MAX)
+		log_warn("%s:%u: bad value '%.64s' for %s, keeping %s", origin, lineno, val,
+			 key, "the default");
+}
+
+void config_parse_buf(struct config *c, const char *buf, size_t len, const char *origin)
+{
+	char line[LINE_MAX_LEN + 1];
+	size_t pos = 0;
+	unsigned lineno = 0, warned = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t ll = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+
+		lineno++;
+		if (ll > LINE_MAX_LEN) {
+			if (warned++ < WARN_MAX)
+				log_warn("%s:%u: line longer than %d bytes, ignoring",
+					 origin, lineno, LINE_MAX_LEN);
+		} else if (memchr(buf + pos, '\0', ll)) {
+			if (warned++ < WARN_MAX)
+				log_warn("%s:%u: NUL byte in line, ignoring", origin, lineno);
+		} else {
+			memcpy(line, buf + pos, ll);
+			line[ll] = '\0';
+			parse_line(c, line, origin, lineno, &warned);
+		}
+		pos += ll + 1;
+	}
+	if (warned > WARN_MAX)
+		log_warn("%s: %u more warnings suppressed", origin, warned - WARN_MAX);
+}
+
+int config_load_file(struct config *c, const char *path)
+{
+	struct stat st;
+	char *buf;
+	size_t len = 0;
+	int fd;
+
+	snprintf(c->file, sizeof(c->file), "%s", path);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			log_warn("%s: %s, using defaults", path, strerror(errno));
+		return errno == ENOENT ? 0 : -errno;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_warn("%s: not a regular file, ignoring it", path);
+		close(fd);
+		return -EINVAL;
+	}
+	/* the config decides what PID 1 runs */
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		log_warn("%s: not root-owned or writable by group or others, ignoring it", path);
+		close(fd);
+		return -EPERM;
+	}
+	buf = malloc(FILE_MAX);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (len < FILE_MAX) {
+		ssize_t n = read(fd, buf + len, FILE_MAX - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len == FILE_MAX)
+		log_warn("%s: larger than %d bytes, reading only the start", path, FILE_MAX);
+	close(fd);
+	c->file_used = true;
+	config_parse_buf(c, buf, len, path);
+	free(buf);
+	return 0;
+}
+
+/* Kernel command line words: shutdownfs.KEY=VALUE, quotes allowed. */
+void config_parse_cmdline(struct config *c, const char *s, size_t len)
+{
+	char word[LINE_MAX_LEN + 1];
+	size_t pos = 0;
+	unsigned warned = 0;
+
+	while (pos < len) {
+		size_t wl = 0;
+		bool quoted = false, skip = false;
+
+		while (pos < len && (isspace((unsigned char)s[pos]) || s[pos] == '\0'))
+			pos++;
+		while (pos < len && s[pos] != '\0' && (quoted || !isspace((unsigned char)s[pos]))) {
+			if (s[pos] == '"')
+				quoted = !quoted;
+			else if (wl < LINE_MAX_LEN)
+				word[wl++] = s[pos];
+			else
+				skip = true;
+			pos++;
+		}
+		word[wl] = '\0';
+		if (skip || wl == 0 || strncmp(word, "shutdownfs.", 11) != 0)
+			continue;
+		{
+			char *eq = strchr(word + 11, '=');
+			int r;
+			if (!eq) {
+				if (warned++ < WARN_MAX)
+					log_warn("kernel command line: '%.64s' has no value, ignoring", word);
+				continue;
+			}
+			*eq = '\0';
+			r = config_set(c, word + 11, eq + 1, SRC_CMDLINE);
+			if (r == -ENOENT && warned++ < WARN_MAX)
+				log_warn("kernel command line: unknown key '%.64s', ignoring", word + 11);
+			else if (r < 0 && warned++ < WARN_MAX)
+				log_warn("kernel command line: bad value '%.64s' for %s, ignoring",
+					 eq + 1, word + 11);
+		}
+	}
+}
+
+int config_load_cmdline(struct config *c, const char *path)
+{
+	char buf[8192];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : 0;
+	config_parse_cmdline(c, buf, (size_t)n);
+	return 0;
+}
+
+bool config_is_protected(const struct config *c, const char *comm)
+{
+	unsigned i;
+
+	for (i = 0; i < c->nprotect; i++)
+		if (strcmp(c->protect[i], comm) == 0)
+			return true;
+	return false;
+}
+
+static int join_list(char *out, size_t outsz, const char (*list)[CONFIG_NAME_MAX], unsigned n)
+{
+	size_t pos = 0;
+	unsigned i;
+
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		int w = snprintf(out + pos, outsz - pos, "%s%s", i ? " " : "", list[i]);
+		if (w < 0 || (size_t)w >= outsz - pos)
+			return -ENOSPC;
+		pos += (size_t)w;
+	}
+	return 0;
+}
+
+int config_to_argv(const struct config *c, char **ret_argv, int max, char *buf, size_t bufsz)
+{
+	char list[CONFIG_LIST_MAX * CONFIG_NAME_MAX];
+	char val[PATH_MAX + 32];
+	size_t pos = 0;
+	int n = 0, k;
+
+	for (k = 0; k < KEY__MAX; k++) {
+		int w;
+
+		switch ((enum config_key)k) {
+		case KEY_SKEL: snprintf(val, sizeof(val), "%s", c->skel); break;
+		case KEY_DEADLINE: snprintf(val, sizeof(val), "%ums", c->deadline_ms); break;
+		case KEY_KILL_TIMEOUT: snprintf(val, sizeof(val), "%ums", c->kill_timeout_ms); break;
+		case KEY_HOOK_TIMEOUT: snprintf(val, sizeof(val), "%ums", c->hook_timeout_ms); break;
+		case KEY_WATCHDOG: snprintf(val, sizeof(val), "%s", c->watchdog); break;
+		case KEY_VERBOSE: snprintf(val, sizeof(val), "%s", c->verbose ? "yes" : "no"); break;
+		case KEY_KEXEC_WITH_KEYS:
+			snprintf(val, sizeof(val), "%s", c->kexec_with_keys ? "yes" : "no");
+			break;
+		case KEY_RAMFS_SIZE: snprintf(val, sizeof(val), "%llu", c->ramfs_size); break;
+		case KEY_PROTECT:
+		case KEY_PRELOAD:
+			if (join_list(list, sizeof(list), k == KEY_PROTECT ? c->protect : c->preload,
+				      k == KEY_PROTECT ? c->nprotect : c->npreload) < 0)
+				return -ENOSPC;
+			snprintf(val, sizeof(val), "%s", list);
+			break;
+		default:
+			continue;
+		}
+		if (n + 2 > max)
+			return -ENOSPC;
+		w = snprintf(buf + pos, bufsz - pos, "%s=%s", key_names[k], val);
+		if (w < 0 || (size_t)w >= bufsz - pos)
+			return -ENOSPC;
+		ret_argv[n++] = (char *)"--set";
+		ret_argv[n++] = buf + pos;
+		pos += (size_t)w + 1;
+	}
+	return n;
+}

@@ -1,0 +1,149 @@
+/* detach-loop.c — LOOP_CLR_FD on loop devices in scope that nothing holds
+ * and nothing mounts, verified through sysfs: on a device still open the
+ * kernel only sets autoclear and reports success. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/loop.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sys.h"
+#include "sysfs.h"
+#include "teardown.h"
+
+#define LOOP_MAX 256
+
+/* Loops in scope seen attached and not yet counted as gone. */
+static dev_t attached[LOOP_MAX];
+static unsigned nattached;
+
+static bool attached_has(dev_t d, bool remove)
+{
+	unsigned i;
+
+	for (i = 0; i < nattached; i++)
+		if (attached[i] == d) {
+			if (remove)
+				attached[i] = attached[--nattached];
+			return true;
+		}
+	return false;
+}
+
+static void attached_add(dev_t d)
+{
+	if (!attached_has(d, false) && nattached < LOOP_MAX)
+		attached[nattached++] = d;
+}
+
+static bool loop_attached(const struct scope *s, const char *name)
+{
+	char path[300], buf[8];
+
+	snprintf(path, sizeof(path), "%s/class/block/%s/loop/backing_file", s->sysfs, name);
+	return sysfs_read(path, buf, sizeof(buf)) > 0;
+}
+
+static int loop_clear(const char *name, dev_t dev)
+{
+	char node[64];
+	int fd, r;
+
+	snprintf(node, sizeof(node), "/dev/%s", name);
+	fd = open(node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		/* no node (e.g. /dev not populated): make a private one */
+		snprintf(node, sizeof(node), "/dev/.shutdownfs-%s", name);
+		(void)unlink(node);
+		if (mknod(node, S_IFBLK | 0600, dev) < 0)
+			return -errno;
+		fd = open(node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		(void)unlink(node);
+		if (fd < 0)
+			return -errno;
+	}
+	r = sys_ioctl(fd, LOOP_CLR_FD, 0) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+void loop_note_attached(const struct scope *s)
+{
+	char path[300];
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "%s/class/block", s->sysfs);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		dev_t dev;
+
+		if (strncmp(de->d_name, "loop", 4) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/class/block/%s/dev", s->sysfs, de->d_name);
+		if (sysfs_read_devno(path, &dev) == 0 && scope_has(s, dev) &&
+		    loop_attached(s, de->d_name))
+			attached_add(dev);
+	}
+	if (d)
+		closedir(d);
+}
+
+int loop_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st)
+{
+	char path[300];
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "%s/class/block", s->sysfs);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char backing[PATH_MAX];
+		dev_t dev;
+		int r;
+
+		if (strncmp(de->d_name, "loop", 4) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/class/block/%s/dev", s->sysfs, de->d_name);
+		if (sysfs_read_devno(path, &dev) < 0 || !scope_has(s, dev))
+			continue;
+		snprintf(path, sizeof(path), "%s/class/block/%s/loop/backing_file",
+			 s->sysfs, de->d_name);
+		if (sysfs_read(path, backing, sizeof(backing)) <= 0) {
+			if (attached_has(dev, true)) {
+				/* went away: ours, or autoclear after its last user */
+				st->loop++;
+				*changed = true;
+				log_info("%s: detached", de->d_name);
+			}
+			continue;
+		}
+		attached_add(dev);
+		if (sysfs_has_holders(s->sysfs, de->d_name) || sysfs_dev_mounted(s, dev))
+			continue;
+		r = loop_clear(de->d_name, dev);
+		if (r < 0 && r != -ENXIO) {
+			log_msg(last_try ? LOG_LVL_ERR : LOG_LVL_DEBUG, "%s (%s): LOOP_CLR_FD: %s",
+				de->d_name, backing, strerror(-r));
+			continue;
+		}
+		if (!loop_attached(s, de->d_name)) {
+			st->loop++;
+			*changed = true;
+			log_info("%s (%s): detached", de->d_name, backing);
+			(void)attached_has(dev, true);
+		} else if (last_try) {
+			log_err("%s (%s): still open, autoclear set", de->d_name, backing);
+		}
+	}
+	closedir(d);
+	return 0;
+}

@@ -1,0 +1,85 @@
+/* final.c — sync, one summary line, reboot(2); if it returns, the next
+ * action; if all fail, reap forever. PID 1 exiting would panic the kernel. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <unistd.h>
+
+#include "final.h"
+#include "log.h"
+#include "spawn.h"
+#include "sys.h"
+
+#ifndef RB_KEXEC
+#define RB_KEXEC 0x45584543
+#endif
+
+void final_summary(enum action a, const struct stats *st, uint64_t start_ms)
+{
+	bool clean = st->left == 0 && st->ro == 0 && st->detached == 0 && st->crypt_left == 0;
+
+	log_notice("summary action=%s result=%s unmounted=%u ro=%u detached=%u swapoff=%u "
+		   "dm=%u md=%u loop=%u crypt_left=%u hooks_ok=%u hooks_failed=%u "
+		   "hooks_timeout=%u killed=%u left=%u ms=%llu",
+		   action_name(a), clean ? "clean" : "degraded", st->unmounted, st->ro,
+		   st->detached, st->swapoff, st->dm, st->md, st->loop, st->crypt_left,
+		   st->hooks_ok, st->hooks_failed, st->hooks_timeout, st->killed, st->left,
+		   (unsigned long long)(now_ms() - start_ms));
+}
+
+static bool kexec_loaded(void)
+{
+	char c = '0';
+	int fd = open("/sys/kernel/kexec_loaded", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)!read(fd, &c, 1);
+		close(fd);
+	}
+	return c == '1';
+}
+
+int final_reboot_cmd(enum action a, const struct config *c, const struct stats *st)
+{
+	switch (a) {
+	case ACTION_POWEROFF:
+		return RB_POWER_OFF;
+	case ACTION_HALT:
+		return RB_HALT_SYSTEM;
+	case ACTION_KEXEC:
+		if (st->crypt_left > 0 && !c->kexec_with_keys) {
+			log_err("kexec refused: %u dm-crypt mappings left, their keys would "
+				"survive into the next kernel; rebooting", st->crypt_left);
+			return RB_AUTOBOOT;
+		}
+		/* in a child PID namespace reboot(2) knows no kexec: EINVAL,
+		 * and the fallback below restarts */
+		if (pidns_is_initial() && !kexec_loaded()) {
+			log_warn("kexec: no kernel loaded, rebooting");
+			return RB_AUTOBOOT;
+		}
+		return RB_KEXEC;
+	default:
+		return RB_AUTOBOOT;
+	}
+}
+
+_Noreturn void final_action(enum action a, const struct config *c, const struct stats *st)
+{
+	static const int fallback[] = { RB_AUTOBOOT, RB_HALT_SYSTEM };
+	size_t i;
+	int cmd = final_reboot_cmd(a, c, st);
+
+	(void)sys_reboot(cmd);
+	log_err("reboot(2) %s: %s, trying the next action", action_name(a), strerror(errno));
+	for (i = 0; i < sizeof(fallback) / sizeof(fallback[0]); i++) {
+		if (fallback[i] == cmd)
+			continue;
+		(void)sys_reboot(fallback[i]);
+		log_err("reboot(2) %#x: %s", (unsigned)fallback[i], strerror(errno));
+	}
+	log_err("cannot reboot, halt or power off; it is safe to switch the machine off now");
+	for (;;)
+		reap_sleep(60000);
+}

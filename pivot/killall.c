@@ -1,0 +1,196 @@
+/* killall.c — /proc walk, protected processes, grace period, SIGKILL. We
+ * signal each process ourselves (not kill(-1)) so that protected ones get
+ * no signal at all, not even SIGSTOP/SIGCONT. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "killall.h"
+#include "log.h"
+#include "spawn.h"
+#include "sys.h"
+
+#define PF_KTHREAD 0x00200000U
+#define SURVIVOR_WAIT_MS 2000   /* after SIGKILL: D-state tasks may never go */
+
+static int read_file(const char *path, char *buf, size_t sz)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sz - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/* comm, state and flags from /proc/PID/stat; comm may hold spaces and ')' */
+static int proc_stat(const char *dir, char *comm, size_t commsz, char *state, unsigned *flags)
+{
+	char buf[1024], path[320];
+	char *l, *r;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/stat", dir);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return -ENOENT;
+	l = strchr(buf, '(');
+	r = strrchr(buf, ')');
+	if (!l || !r || r < l)
+		return -EINVAL;
+	snprintf(comm, commsz, "%.*s", (int)(r - l - 1), l + 1);
+	*state = r[2];
+	/* fields after ')': state ppid pgrp session tty_nr tpgid flags */
+	for (i = 0, l = r + 2; i < 6 && l; i++)
+		l = strchr(l + 1, ' ');
+	*flags = l ? (unsigned)strtoul(l + 1, NULL, 10) : 0;
+	return 0;
+}
+
+bool killall_is_protected(const struct config *c, const char *dir)
+{
+	char path[320], buf[8], comm[64], state;
+	unsigned flags;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/cmdline", dir);
+	if (stat(dir, &st) == 0 && st.st_uid == 0 &&
+	    read_file(path, buf, sizeof(buf)) > 0 && buf[0] == '@')
+		return true;
+	return proc_stat(dir, comm, sizeof(comm), &state, &flags) == 0 &&
+	       config_is_protected(c, comm);
+}
+
+/* What a survivor holds: its first fd or cwd under the old root. */
+static void name_holding(const char *dir, const char *oldroot, char *out, size_t outsz)
+{
+	char path[300], link[512];
+	DIR *d;
+	struct dirent *de;
+	size_t ol = strlen(oldroot);
+	ssize_t n;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%s/fd", dir);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		snprintf(path, sizeof(path), "%s/fd/%s", dir, de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		/* the files it writes tell more than its stdio on /dev */
+		if (strstr(link, "/dev/") == link + (ol > 1 ? ol : 0) ||
+		    strncmp(link, "/dev/", 5) == 0)
+			continue;
+		if (link[0] == '/' && (ol <= 1 || strncmp(link, oldroot, ol) == 0)) {
+			snprintf(out, outsz, " holding %s", link);
+			break;
+		}
+	}
+	if (d)
+		closedir(d);
+	if (!out[0]) {
+		snprintf(path, sizeof(path), "%s/cwd", dir);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			snprintf(out, outsz, " cwd %s", link);
+		}
+	}
+}
+
+/* Signal (sig > 0) or count (sig == 0) the processes we may kill. */
+static int walk(const struct config *c, pid_t spare, int sig, bool report, const char *oldroot)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	pid_t self = getpid();
+	int n = 0;
+
+	if (!d) {
+		log_err("/proc: %s, cannot kill processes", strerror(errno));
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		char dir[300], comm[64], state;
+		unsigned flags;
+		pid_t pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = (pid_t)strtol(de->d_name, NULL, 10);
+		if (pid == self || pid == spare || pid <= 0)
+			continue;
+		snprintf(dir, sizeof(dir), "/proc/%d", (int)pid);
+		if (proc_stat(dir, comm, sizeof(comm), &state, &flags) < 0)
+			continue;
+		if ((flags & PF_KTHREAD) || state == 'Z' || state == 'X')
+			continue;
+		if (killall_is_protected(c, dir)) {
+			if (report && sig == SIGTERM)
+				log_info("sparing protected process %d (%s)", (int)pid, comm);
+			continue;
+		}
+		n++;
+		if (report && sig == SIGKILL) {
+			char holds[600];
+			name_holding(dir, oldroot, holds, sizeof(holds));
+			log_warn("killing %d (%s)%s: still running after %u ms",
+				 (int)pid, comm, holds, c->kill_timeout_ms);
+		}
+		if (sig > 0) {
+			(void)sys_kill(pid, sig);
+			if (sig == SIGTERM)
+				(void)sys_kill(pid, SIGCONT);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* Wait up to ms for every killable process to go, reaping as PID 1 must. */
+static int wait_gone(const struct config *c, pid_t spare, unsigned ms)
+{
+	uint64_t end = now_ms() + ms;
+	unsigned step = 2;
+	int left;
+
+	while ((left = walk(c, spare, 0, false, "")) > 0 && now_ms() < end) {
+		uint64_t rest = end - now_ms();
+		reap_sleep(rest < step ? (unsigned)rest : step);
+		if (step < 50)
+			step *= 2;
+	}
+	(void)reap_all();
+	return left;
+}
+
+int killall_run(const struct config *c, pid_t spare, const char *oldroot, struct stats *st)
+{
+	int n, left;
+
+	n = walk(c, spare, SIGTERM, true, oldroot);
+	if (n == 0)
+		return 0;
+	log_info("sent SIGTERM to %d processes", n);
+	left = wait_gone(c, spare, c->kill_timeout_ms);
+	if (left == 0)
+		return 0;
+	st->killed += (unsigned)walk(c, spare, SIGKILL, true, oldroot);
+	left = wait_gone(c, spare, SURVIVOR_WAIT_MS);
+	if (left > 0)
+		log_err("%d processes survived SIGKILL (stuck in the kernel?), going on", left);
+	return left;
+}

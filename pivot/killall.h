@@ -1,0 +1,18 @@
+/* killall.h — the final kill: every process but us, kernel threads and
+ * protected root-storage daemons. */
+#ifndef KILLALL_H
+#define KILLALL_H
+
+#include <sys/types.h>
+
+#include "config.h"
+
+/* SIGTERM+SIGCONT, wait up to c->kill_timeout_ms while reaping, SIGKILL,
+ * name each survivor. spare: a pid of ours to leave alone (the guardian),
+ * or 0. Returns the number of processes still alive at the end. */
+int killall_run(const struct config *c, pid_t spare, const char *oldroot, struct stats *st);
+
+/* Protected: root-owned with argv[0][0] == '@', or comm listed in protect. */
+bool killall_is_protected(const struct config *c, const char *procdir);
+
+#endif

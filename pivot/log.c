@@ -1,0 +1,135 @@
+/* log.c — kmsg + console + stderr-if-pipe, fixed buffers, never blocks long. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "shutdownfs.h"
+
+static int kmsg_fd = -1;
+static int console_fd = -1;
+static int stderr_ok = -1;      /* -1: not decided yet */
+static bool verbose;
+static bool kernel_sinks;       /* kmsg and console: initial PID namespace only */
+static int console_level = 4;   /* kmsg records below this reach the console anyway */
+
+/* /dev/kmsg drops userspace lines past 10 per 5 s unless printk_devkmsg is
+ * "on"; the summary line must not be one of them. The kernel also copies
+ * records below console_loglevel to the console itself, so those are not
+ * written there twice. */
+static void kernel_settings(void)
+{
+	char buf[64];
+	int fd = open("/proc/sys/kernel/printk_devkmsg", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)!write(fd, "on\n", 3);
+		close(fd);
+	}
+	fd = open("/proc/sys/kernel/printk", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		if (n > 0 && buf[0] >= '0' && buf[0] <= '9')
+			console_level = buf[0] - '0';
+		close(fd);
+	}
+}
+
+static void sinks_open(void)
+{
+	if (!kernel_sinks)
+		return;
+	kernel_settings();
+	/* O_NONBLOCK: a console on a wedged serial line must not stall PID 1 */
+	if (kmsg_fd < 0)
+		kmsg_fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (console_fd < 0)
+		console_fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+}
+
+void log_open(void)
+{
+	struct stat st;
+
+	if (stderr_ok < 0)
+		stderr_ok = fstat(2, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) ||
+						   S_ISSOCK(st.st_mode));
+	kernel_sinks = pidns_is_initial();
+	sinks_open();
+}
+
+void log_close(void)
+{
+	if (kmsg_fd >= 0)
+		close(kmsg_fd);
+	if (console_fd >= 0)
+		close(console_fd);
+	kmsg_fd = console_fd = -1;
+}
+
+void log_reopen(void)
+{
+	log_close();
+	sinks_open();
+}
+
+void log_set_verbose(bool v)
+{
+	verbose = v;
+}
+
+bool log_is_verbose(void)
+{
+	return verbose;
+}
+
+void log_fds(int ret_fds[3])
+{
+	ret_fds[0] = kmsg_fd;
+	ret_fds[1] = console_fd;
+	ret_fds[2] = stderr_ok > 0 ? 2 : -1;
+}
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	char buf[1024];
+	int hdr, n;
+	va_list ap;
+	int saved = errno;
+
+	if (lvl == LOG_LVL_DEBUG && !verbose)
+		return;
+	hdr = snprintf(buf, sizeof(buf), "<%d>", (int)lvl);
+	n = snprintf(buf + hdr, sizeof(buf) - (size_t)hdr, "shutdownfs: ");
+	va_start(ap, fmt);
+	n += vsnprintf(buf + hdr + n, sizeof(buf) - (size_t)(hdr + n), fmt, ap);
+	va_end(ap);
+	n += hdr;
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	if (kmsg_fd >= 0)
+		write_all(kmsg_fd, buf, (size_t)n);     /* one record per write */
+	if (console_fd >= 0 && (kmsg_fd < 0 || (int)lvl >= console_level))
+		write_all(console_fd, buf + hdr, (size_t)(n - hdr));
+	if (stderr_ok > 0 || (stderr_ok < 0 && console_fd < 0))
+		write_all(2, buf + hdr, (size_t)(n - hdr));
+	errno = saved;
+}

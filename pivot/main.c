@@ -1,0 +1,169 @@
+/* main.c — the run as a list of phases; ends in final_action(). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "final.h"
+#include "guard.h"
+#include "hooks.h"
+#include "killall.h"
+#include "log.h"
+#include "modules.h"
+#include "pivot.h"
+#include "plan.h"
+#include "spawn.h"
+#include "teardown.h"
+#include "umount.h"
+
+#define PASS_MAX 16             /* fixpoint passes: stacks nest, but not deeper */
+#define HOOKS_DIR "/hooks.d"
+
+static struct config cfg;
+static struct stats stats;
+
+/* One fixpoint: unmount, swapoff, detach loops and, with devices set, dm and
+ * md, while a pass changes what sysfs and the mount table show. */
+static void teardown_loop(const struct scope *s, bool devices, bool last)
+{
+	unsigned pass;
+
+	for (pass = 0; pass < PASS_MAX; pass++) {
+		bool changed = false, lt = last && pass > 0;
+
+		(void)umount_pass(s, &changed, &stats);
+		(void)swap_detach_all(s, lt, &changed, &stats);
+		(void)loop_detach_all(s, lt, &changed, &stats);
+		if (devices) {
+			(void)dm_detach_all(s, lt, &changed, &stats);
+			(void)md_detach_all(s, lt, &changed, &stats);
+		}
+		if (!changed)
+			break;
+	}
+}
+
+static void hooks(enum phase p, enum action a)
+{
+	char step[48];
+
+	snprintf(step, sizeof(step), "hooks %s", phase_name(p));
+	guard_step(step);
+	(void)hooks_run_phase(HOOKS_DIR, p, a, cfg.hook_timeout_ms, &stats);
+}
+
+/* Stage 2, or the fallback on the old root (oldroot "/", no hooks). */
+static _Noreturn void run(enum action a, uint64_t start, const char *oldroot)
+{
+	struct scope s;
+	bool ramfs = strcmp(oldroot, "/") != 0;
+	int guardian;
+
+	guard_init();
+	guardian = guard_start(&cfg, a, cfg.deadline_ms ? start + cfg.deadline_ms : 0);
+	scope_init(&s, pidns_is_initial(), oldroot);
+	(void)scope_collect(&s);
+	loop_note_attached(&s);
+
+	guard_step("kill");
+	(void)killall_run(&cfg, guardian > 0 ? guardian : 0, oldroot, &stats);
+	if (ramfs)
+		hooks(PHASE_PRE_UMOUNT, a);
+	guard_step("resume dm");
+	(void)dm_resume_all(&s);
+	guard_step("unmount");
+	teardown_loop(&s, false, false);
+	if (ramfs)
+		hooks(PHASE_TEARDOWN, a);
+	guard_step("teardown");
+	teardown_loop(&s, true, false);
+	guard_step("busy mounts");
+	(void)umount_finish(&s, &stats);
+	if (!ramfs)
+		(void)spawn_remount_ro("/", UMOUNT_TIMEOUT_MS);
+	teardown_loop(&s, true, true);
+	if (ramfs) {
+		hooks(PHASE_POST_TEARDOWN, a);
+		hooks(PHASE_FINAL, a);
+	}
+
+	/* ---- point of no return: from here everything degrades and goes on ---- */
+	guard_step("sync");
+	(void)spawn_sync(SYNC_TIMEOUT_MS);
+	stats.crypt_left = dm_crypt_left(&s);
+	stats.left = (unsigned)(ramfs ? umount_count(&s) : 0) + blockgraph_left(&s, true);
+	final_summary(a, &stats, start);
+	guard_step("reboot");
+	final_action(a, &cfg, &stats);
+}
+
+static _Noreturn void stage1(enum action a, uint64_t start)
+{
+	int r;
+
+	log_info("%s %s: stage 1 on the old root", SHUTDOWNFS_VERSION, action_name(a));
+	(void)modules_preload(&cfg);
+	guard_prepare_watchdog(&cfg);
+	r = pivot_into_ramfs(&cfg);
+	if (r < 0) {
+		log_err("cannot pivot into the ramfs, tearing down from the old root");
+		run(a, start, "/");
+	}
+	pivot_clean_fds();
+	(void)pivot_reexec(&cfg, a, start);
+	run(a, start, OLDROOT);
+}
+
+int main(int argc, char **argv)
+{
+	struct cmdline cl;
+	char err[256];
+	uint64_t start = now_ms();
+
+	if (cmdline_parse(argc, argv, &cl, err, sizeof(err)) < 0) {
+		fprintf(stderr, "shutdownfs: %s\n", err);
+		usage(2);
+		/* as PID 1 a bad argument must still end in a reboot */
+		if (getpid() != 1)
+			return 2;
+		log_open();
+		config_defaults(&cfg);
+		run(ACTION_REBOOT, start, "/");
+	}
+	if (cl.mode == MODE_HELP) {
+		usage(1);
+		return 0;
+	}
+	if (cl.mode == MODE_VERSION) {
+		printf("shutdownfs %s\n", SHUTDOWNFS_VERSION);
+		return 0;
+	}
+	if (cl.mode == MODE_PLAN) {
+		config_build(&cfg, &cl, "/proc/cmdline");
+		return plan_run(&cfg, cl.json) < 0 ? 1 : 0;
+	}
+	if (getpid() != 1) {
+		fprintf(stderr, "shutdownfs: refusing to %s: not PID 1 of this PID namespace "
+			"(pid %d); nothing was changed\n", action_name(cl.action), (int)getpid());
+		return 2;
+	}
+	/* PID 1 from here on: never return, never exit */
+	log_open();
+	config_build(&cfg, &cl, "/proc/cmdline");
+	if (cl.start_ms)
+		start = cl.start_ms;
+	switch (cl.mode) {
+	case MODE_STAGE2:
+		log_info("stage 2 in the ramfs");
+		pivot_mount_api();
+		run(cl.action, start, OLDROOT);
+	case MODE_EXITRD:
+		log_info("%s %s: exitrd, the old root is at %s", SHUTDOWNFS_VERSION,
+			 action_name(cl.action), OLDROOT);
+		pivot_mount_api();
+		run(cl.action, start, OLDROOT);
+	default:
+		stage1(cl.action, start);
+	}
+}

@@ -1,0 +1,232 @@
+/* pivot.c — stage 1 on the old root: private mounts, a size-bounded tmpfs on
+ * a directory that already exists (the old root may be read-only), the
+ * skeleton and ourselves copied in, pivot_root, fresh API filesystems,
+ * re-exec from the tmpfs so nothing we run is mapped from the old root. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pivot.h"
+#include "skel-check.h"
+#include "skel.h"
+#include "spawn.h"
+#include "sys.h"
+
+/* Where the tmpfs goes: /run is a writable tmpfs on most machines; the
+ * others only need to exist. Mounting over one hides it, which is harmless
+ * when the machine is going down. */
+static const char *const mountpoints[] = {
+	"/run/shutdownfs", "/mnt", "/tmp", "/media", "/srv", "/opt", "/root", "/home",
+};
+
+static int mount_tmpfs(const struct config *c, char *ret_mp, size_t sz)
+{
+	char opts[64];
+	size_t i;
+
+	snprintf(opts, sizeof(opts), "size=%llu,mode=0755", c->ramfs_size);
+	(void)mkdir("/run/shutdownfs", 0700);
+	for (i = 0; i < sizeof(mountpoints) / sizeof(mountpoints[0]); i++) {
+		struct stat st;
+
+		if (lstat(mountpoints[i], &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (sys_mount("shutdownfs", mountpoints[i], "tmpfs", MS_NOSUID, opts) == 0) {
+			snprintf(ret_mp, sz, "%s", mountpoints[i]);
+			return 0;
+		}
+		log_debug("mount tmpfs on %s: %s", mountpoints[i], strerror(errno));
+	}
+	return -ENOENT;
+}
+
+/* The skeleton, if it is there and safe; else the ramfs holds only us. */
+static int fill(const struct config *c, int root)
+{
+	struct skel_copy_stats cs = { 0 };
+	char why[PATH_MAX + 64];
+	unsigned long long exe_bytes = 0;
+	uint64_t t0 = now_ms();
+	int r, src, exe;
+
+	r = skel_check(c->skel, why, sizeof(why));
+	if (r < 0) {
+		log_err("skeleton %s: %s; going on without hooks", c->skel,
+			r == -ENOENT ? "missing" : why);
+	} else {
+		src = open(c->skel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (src < 0)
+			return -errno;
+		r = skel_copy(src, root, &cs);
+		close(src);
+		if (r < 0)
+			return r;
+	}
+	exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (exe < 0)
+		return -errno;
+	(void)unlinkat(root, RAMFS_SELF + 1, 0);       /* a skeleton's copy of us */
+	r = skel_copy_file(exe, root, RAMFS_SELF + 1, 0755, &exe_bytes);
+	close(exe);
+	if (r < 0)
+		return r;
+	log_info("ramfs: %u files, %u dirs, %u symlinks, %llu bytes copied in %llu ms",
+		 cs.files + 1, cs.dirs, cs.links, cs.bytes + exe_bytes,
+		 (unsigned long long)(now_ms() - t0));
+	return 0;
+}
+
+static void make_dirs(int root)
+{
+	static const char *const dirs[] = { "oldroot", "proc", "sys", "dev", "run", "tmp" };
+	size_t i;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		(void)mkdirat(root, dirs[i], 0755);
+}
+
+int pivot_into_ramfs(const struct config *c)
+{
+	char mp[PATH_MAX];
+	int root, r;
+
+	/* pivot_root fails with EINVAL under a shared mount */
+	if (sys_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		r = -errno;
+		log_err("make mounts private: %s", strerror(errno));
+		return r;
+	}
+	r = mount_tmpfs(c, mp, sizeof(mp));
+	if (r < 0) {
+		log_err("mount tmpfs: no usable directory");
+		return r;
+	}
+	root = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = fill(c, root);
+	if (r == 0)
+		make_dirs(root);
+	close(root);
+	if (r < 0) {
+		log_err("ramfs on %s: %s", mp, strerror(-r));
+		goto fail;
+	}
+	if (chdir(mp) < 0 || sys_pivot_root(".", "oldroot") < 0) {
+		r = -errno;
+		log_err("pivot_root %s: %s", mp, strerror(errno));
+		(void)chdir("/");
+		goto fail;
+	}
+	if (chdir("/") < 0)
+		log_warn("chdir /: %s", strerror(errno));
+	pivot_mount_api();
+	log_reopen();
+	return 0;
+fail:
+	(void)sys_umount2(mp, MNT_DETACH);
+	return r;
+}
+
+static bool is_mountpoint(const char *path)
+{
+	struct stat a, b;
+	char parent[64];
+
+	snprintf(parent, sizeof(parent), "%s/..", path);
+	return stat(path, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
+}
+
+void pivot_mount_api(void)
+{
+	static const struct { const char *path, *type; unsigned long flags; } api[] = {
+		{ "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC },
+		{ "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC },
+		{ "/dev", "devtmpfs", MS_NOSUID },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(api) / sizeof(api[0]); i++) {
+		(void)mkdir(api[i].path, 0755);
+		if (is_mountpoint(api[i].path))
+			continue;
+		if (sys_mount(api[i].type, api[i].path, api[i].type, api[i].flags, NULL) < 0)
+			log_warn("mount %s: %s", api[i].path, strerror(errno));
+	}
+}
+
+static bool keep_stdio(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return false;
+	/* a test harness's pipe or socket holds nothing of the old root */
+	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+}
+
+void pivot_clean_fds(void)
+{
+	int logfds[3], fd, nul, con;
+	DIR *d;
+	struct dirent *de;
+
+	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	con = pidns_is_initial() ? open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK) : -1;
+	for (fd = 0; fd <= 2; fd++) {
+		int with = fd == 0 ? nul : (con >= 0 ? con : nul);
+		if (keep_stdio(fd) || with < 0)
+			continue;
+		(void)dup2(with, fd);
+	}
+	if (con >= 0)
+		close(con);
+	if (nul >= 0)
+		close(nul);
+	log_fds(logfds);
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		fd = atoi(de->d_name);
+		if (fd <= 2 || fd == dirfd(d) || fd == logfds[0] || fd == logfds[1])
+			continue;
+		close(fd);
+	}
+	closedir(d);
+}
+
+int pivot_reexec(const struct config *c, enum action a, uint64_t start_ms)
+{
+	static char buf[8192];
+	char *argv[64];
+	char start[48];
+	static char *const envp[] = { "PATH=/bin:/sbin:/usr/bin:/usr/sbin", NULL };
+	int n, i = 0;
+
+	argv[i++] = (char *)RAMFS_SELF;
+	argv[i++] = (char *)"--stage2";
+	snprintf(start, sizeof(start), "--start-ms=%llu", (unsigned long long)start_ms);
+	argv[i++] = start;
+	n = config_to_argv(c, argv + i, 64 - i - 2, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	i += n;
+	argv[i++] = (char *)action_name(a);
+	argv[i] = NULL;
+	log_close();
+	execve(RAMFS_SELF, argv, envp);
+	n = -errno;
+	log_open();
+	log_err("exec %s: %s, going on from the old binary", RAMFS_SELF, strerror(-n));
+	return n;
+}

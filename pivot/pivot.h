@@ -1,0 +1,26 @@
+/* pivot.h — stage 1: tmpfs from the skeleton, pivot_root, re-exec. */
+#ifndef PIVOT_H
+#define PIVOT_H
+
+#include <stdint.h>
+
+#include "config.h"
+
+#define RAMFS_SELF "/shutdownfs"
+#define OLDROOT "/oldroot"
+
+/* Build the ramfs and pivot into it: after success "/" is the tmpfs, the old
+ * root is at /oldroot, and fresh proc, sysfs and devtmpfs are mounted.
+ * On failure nothing is pivoted and the old root is as it was (but private).
+ * Returns 0 or a negative errno. */
+int pivot_into_ramfs(const struct config *c);
+/* Mount proc, sysfs and devtmpfs at /proc, /sys, /dev where missing. */
+void pivot_mount_api(void);
+/* stdio onto the new /dev (the console in the initial PID namespace; pipes
+ * and sockets of a test harness are kept), every other fd closed but the
+ * log's. Nothing may keep an fd on the old root. */
+void pivot_clean_fds(void);
+/* execve RAMFS_SELF for stage 2. Returns only on failure (negative errno). */
+int pivot_reexec(const struct config *c, enum action a, uint64_t start_ms);
+
+#endif

@@ -1,0 +1,21 @@
+/* skel.h — copy the skeleton and the program itself into the ramfs. */
+#ifndef SKEL_H
+#define SKEL_H
+
+#include <stddef.h>
+
+struct skel_copy_stats {
+	unsigned long long bytes;
+	unsigned files, dirs, links, hardlinks, skipped;
+};
+
+/* Copy the tree under src_dirfd into dst_dirfd: regular files (data with
+ * copy_file_range), directories, symlinks as symlinks, hard links kept,
+ * modes and owners kept. Never follows a link. Returns 0 or a negative
+ * errno (ENOSPC when the tmpfs is too small). */
+int skel_copy(int src_dirfd, int dst_dirfd, struct skel_copy_stats *ret);
+/* Copy one open file to dst_dirfd/name with mode. */
+int skel_copy_file(int src_fd, int dst_dirfd, const char *name, unsigned mode,
+		   unsigned long long *ret_bytes);
+
+#endif

@@ -1,0 +1,158 @@
+/* spawn.c — fork/wait with a deadline: a call stuck on a dead device blocks
+ * a child, never PID 1. Polls with backoff, no fixed sleeps. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "spawn.h"
+#include "sys.h"
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+unsigned reap_all(void)
+{
+	unsigned n = 0;
+
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		n++;
+	return n;
+}
+
+void reap_sleep(unsigned ms)
+{
+	uint64_t end = now_ms() + ms;
+	unsigned step = 1;
+
+	for (;;) {
+		uint64_t now;
+
+		(void)reap_all();
+		now = now_ms();
+		if (now >= end)
+			return;
+		sleep_ms(end - now < step ? (unsigned)(end - now) : step);
+		if (step < 20)
+			step *= 2;
+	}
+}
+
+bool spawn_no_fork;
+
+int spawn_call(int (*fn)(void *), void *arg, unsigned timeout_ms, const char *what)
+{
+	uint64_t end;
+	unsigned step = 1;
+	int st;
+	pid_t pid;
+
+	if (spawn_no_fork)
+		return fn(arg);
+	pid = fork();
+	if (pid < 0) {
+		/* no child, no bound: do not risk a blocking call in PID 1 */
+		log_warn("%s: fork: %s, skipping", what, strerror(errno));
+		return -errno;
+	}
+	if (pid == 0) {
+		int r;
+		sigset_t all;
+
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		r = fn(arg);
+		_exit(r < 0 ? (-r) & 0xff : r & 0xff);
+	}
+	end = now_ms() + timeout_ms;
+	for (;;) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			return -ECHILD;
+		if (now_ms() >= end) {
+			/* a child in D state ignores SIGKILL until the I/O ends;
+			 * the reaper collects it if it ever does */
+			(void)kill(pid, SIGKILL);
+			log_warn("%s: no answer after %u ms, leaving it behind", what, timeout_ms);
+			return SPAWN_TIMEOUT;
+		}
+		sleep_ms(step);
+		if (step < 20)
+			step *= 2;
+	}
+	if (WIFEXITED(st))
+		return -WEXITSTATUS(st);
+	return -EINTR;
+}
+
+struct umount_args {
+	const char *target;
+	int flags;
+};
+
+static int do_umount(void *p)
+{
+	const struct umount_args *a = p;
+
+	return sys_umount2(a->target, a->flags) < 0 ? -errno : 0;
+}
+
+int spawn_umount(const char *target, int flags, unsigned timeout_ms)
+{
+	struct umount_args a = { target, flags };
+
+	return spawn_call(do_umount, &a, timeout_ms, target);
+}
+
+static int do_remount_ro(void *p)
+{
+	const char *target = p;
+
+	return sys_mount(NULL, target, NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0 ? -errno : 0;
+}
+
+int spawn_remount_ro(const char *target, unsigned timeout_ms)
+{
+	return spawn_call(do_remount_ro, (void *)target, timeout_ms, target);
+}
+
+static int do_swapoff(void *p)
+{
+	return sys_swapoff(p) < 0 ? -errno : 0;
+}
+
+int spawn_swapoff(const char *path, unsigned timeout_ms)
+{
+	return spawn_call(do_swapoff, (void *)path, timeout_ms, path);
+}
+
+static int do_sync(void *p)
+{
+	sys_sync();
+	return 0;
+}
+
+int spawn_sync(unsigned timeout_ms)
+{
+	return spawn_call(do_sync, NULL, timeout_ms, "sync");
+}

@@ -1,0 +1,92 @@
+/* sysfs.c — small readers of /sys and of the mount and swap tables. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libmount/libmount.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "sysfs.h"
+
+int sysfs_read(const char *path, char *buf, size_t sz)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sz - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int sysfs_read_devno(const char *path, dev_t *ret)
+{
+	char buf[32];
+	unsigned ma, mi;
+
+	if (sysfs_read(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%u:%u", &ma, &mi) != 2)
+		return -EINVAL;
+	*ret = makedev(ma, mi);
+	return 0;
+}
+
+bool sysfs_has_holders(const char *sysfs, const char *name)
+{
+	char path[300];
+	struct dirent *de;
+	bool any = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/class/block/%s/holders", sysfs, name);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while (!any && (de = readdir(d)))
+		any = de->d_name[0] != '.';
+	closedir(d);
+	return any;
+}
+
+static bool swap_uses(const char *swaps, dev_t dev)
+{
+	char line[4200], path[4100];
+	FILE *f = fopen(swaps, "re");
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		struct stat st;
+
+		if (sscanf(line, "%4095s", path) != 1 || path[0] != '/')
+			continue;
+		/* a swap partition is the device itself; stat of a device
+		 * node does not block on the device */
+		if (strncmp(path, "/dev/", 5) == 0 && stat(path, &st) == 0 &&
+		    S_ISBLK(st.st_mode) && st.st_rdev == dev)
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+bool sysfs_dev_mounted(const struct scope *s, dev_t dev)
+{
+	struct libmnt_table *tb = mnt_new_table_from_file(s->mountinfo);
+	bool found = false;
+
+	if (tb) {
+		found = mnt_table_find_devno(tb, dev, MNT_ITER_FORWARD) != NULL;
+		mnt_unref_table(tb);
+	}
+	return found || swap_uses(s->swaps, dev);
+}

@@ -1,0 +1,182 @@
+/* umount.c — libmount table, newest first, in a loop while it makes progress;
+ * what stays busy is remounted read-only and lazily detached. Every call that
+ * can block on a dead device runs in a child with a deadline. */
+#include <dirent.h>
+#include <errno.h>
+#include <libmount/libmount.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "spawn.h"
+#include "umount.h"
+
+#define MAX_TARGETS 1024
+
+static bool under(const char *target, const char *root)
+{
+	size_t rl = strlen(root);
+
+	if (strcmp(root, "/") == 0)
+		return true;
+	return strncmp(target, root, rl) == 0 && (target[rl] == '\0' || target[rl] == '/');
+}
+
+static bool is_api_path(const char *t)
+{
+	static const char *const api[] = { "/proc", "/sys", "/dev", "/run" };
+	size_t i;
+
+	for (i = 0; i < sizeof(api) / sizeof(api[0]); i++)
+		if (under(t, api[i]))
+			return true;
+	return false;
+}
+
+/* In the fallback (old root is "/") we keep "/" (it cannot go; it is
+ * remounted read-only) and /proc, /sys, /dev, /run, which we still use. */
+static bool in_scope(const struct scope *s, struct libmnt_fs *fs)
+{
+	const char *t = mnt_fs_get_target(fs);
+
+	if (!t || !under(t, s->oldroot))
+		return false;
+	if (strcmp(s->oldroot, "/") == 0)
+		return strcmp(t, "/") != 0 && !(mnt_fs_is_pseudofs(fs) && is_api_path(t)) &&
+		       !(is_api_path(t) && strcmp(mnt_fs_get_fstype(fs) ?: "", "tmpfs") == 0);
+	return true;
+}
+
+/* Targets in scope, newest first. */
+static int collect(const struct scope *s, char (*ret)[PATH_MAX], int max)
+{
+	struct libmnt_table *tb = mnt_new_table_from_file(s->mountinfo);
+	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_BACKWARD);
+	struct libmnt_fs *fs;
+	int n = 0;
+
+	if (!tb || !it) {
+		log_err("%s: cannot read the mount table", s->mountinfo);
+		mnt_unref_table(tb);
+		mnt_free_iter(it);
+		return -EIO;
+	}
+	while (n < max && mnt_table_next_fs(tb, it, &fs) == 0)
+		if (in_scope(s, fs))
+			snprintf(ret[n++], PATH_MAX, "%s", mnt_fs_get_target(fs));
+	mnt_free_iter(it);
+	mnt_unref_table(tb);
+	return n;
+}
+
+static char (*targets)[PATH_MAX];
+
+static int targets_get(const struct scope *s)
+{
+	if (!targets)
+		targets = calloc(MAX_TARGETS, PATH_MAX);
+	if (!targets)
+		return -ENOMEM;
+	return collect(s, targets, MAX_TARGETS);
+}
+
+int umount_count(const struct scope *s)
+{
+	int n = targets_get(s);
+	return n < 0 ? 0 : n;
+}
+
+int umount_pass(const struct scope *s, bool *changed, struct stats *st)
+{
+	int before, after, i, r;
+
+	before = targets_get(s);
+	if (before <= 0)
+		return 0;
+	for (i = 0; i < before; i++) {
+		r = spawn_umount(targets[i], 0, UMOUNT_TIMEOUT_MS);
+		if (r == 0) {
+			st->unmounted++;
+			log_info("unmounted %s", targets[i]);
+		} else {
+			log_debug("umount %s: %s, retrying later", targets[i],
+				  r == SPAWN_TIMEOUT ? "timed out" : strerror(-r));
+		}
+	}
+	after = targets_get(s);
+	if (after < 0)
+		after = 0;
+	if (after < before)
+		*changed = true;
+	return after;
+}
+
+/* Processes of ours with an fd, cwd or root under target. */
+static void name_holders(const char *target)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int named = 0;
+
+	while (d && (de = readdir(d)) && named < 8) {
+		char path[300], link[PATH_MAX];
+		DIR *fd;
+		struct dirent *fe;
+		ssize_t n;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", de->d_name);
+		fd = opendir(path);
+		while (fd && (fe = readdir(fd))) {
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s", de->d_name, fe->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = '\0';
+			if (link[0] == '/' && under(link, target)) {
+				log_warn("%s is held by pid %s (%s)", target, de->d_name, link);
+				named++;
+				break;
+			}
+		}
+		if (fd)
+			closedir(fd);
+	}
+	if (d)
+		closedir(d);
+	if (!named)
+		log_warn("%s: no process of ours holds it: held from outside this namespace, "
+			 "by a loop device, or by the kernel", target);
+}
+
+int umount_finish(const struct scope *s, struct stats *st)
+{
+	int n = targets_get(s), i, r;
+
+	for (i = 0; i < n; i++) {
+		const char *t = targets[i];
+
+		r = spawn_remount_ro(t, UMOUNT_TIMEOUT_MS);
+		if (r == 0) {
+			st->ro++;
+			log_warn("umount %s: busy, remounted read-only", t);
+		} else {
+			log_err("umount %s: busy, remount read-only: %s", t,
+				r == SPAWN_TIMEOUT ? "timed out" : strerror(-r));
+		}
+		name_holders(t);
+		r = spawn_umount(t, MNT_DETACH, UMOUNT_TIMEOUT_MS);
+		if (r == 0) {
+			st->detached++;
+			log_warn("%s: detached, superblock still referenced", t);
+		} else {
+			log_err("umount -l %s: %s", t, r == SPAWN_TIMEOUT ? "timed out" : strerror(-r));
+		}
+	}
+	return n;
+}

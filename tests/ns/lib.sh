@@ -1,0 +1,121 @@
+# lib.sh — ns tier helpers: build a fake old root of tmpfs + loop-mounted ext4
+# images inside `unshare --pid --mount --fork`, run build/shutdownfs as PID 1
+# of that namespace, then judge from outside: the signal its PID 1 died of,
+# e2fsck, data written without sync, loop devices, the summary line.
+#
+# A scenario writes $W/pre.sh (host sh, inside the namespace, before the
+# pivot into the fake root $R) and $W/post.sh (busybox sh in the fake root,
+# just before `exec shutdownfs`), then calls ns_run ACTION [ARGS...].
+# Nothing here runs teardown code outside a fresh PID + mount namespace.
+# shellcheck shell=sh
+
+TOP=${TOP:-$(pwd)}
+BIN=${BIN:-$TOP/build/shutdownfs}
+NS_DIR=$TOP/tests/ns
+NS_TMP=${NS_TMP:-/tmp}
+NS_LIMIT=${NS_LIMIT:-60}
+W=
+R=
+
+pass() { printf 'PASS %s\n' "$1"; }
+fail() { printf 'FAIL %s: %s\n' "$1" "$2"; [ -z "$W" ] || [ ! -f "$W/log" ] || sed 's/^/    | /' "$W/log" | tail -n 40 >&2; }
+skip() { printf 'SKIP %s: %s\n' "$1" "$2"; }
+
+# ns_begin NAME: a fresh work dir; the fake root is $W/root inside the ns.
+ns_begin() {
+	W=$(mktemp -d "$NS_TMP/sfs-ns.XXXXXX")
+	R=$W/root
+	: > "$W/pre.sh"
+	: > "$W/post.sh"
+	: > "$W/images"
+	TOKEN=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+	export W R TOKEN
+}
+
+# mkimg NAME [MB]: an ext4 image in $W, listed for the checks.
+mkimg() {
+	truncate -s "${2:-16}M" "$W/$1.img"
+	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$W/$1.img"
+	echo "$W/$1.img" >> "$W/images"
+}
+
+# ns_run ACTION [ARGS...]: run the namespace; sets NS_RC (128+signal).
+ns_run() {
+	mkfifo "$W/log.fifo"
+	cat "$W/log.fifo" > "$W/log" &
+	_cat=$!
+	_t0=$(date +%s%N)
+	timeout --signal=KILL "$NS_LIMIT" unshare --pid --mount --fork --kill-child \
+		sh "$NS_DIR/ns-init.sh" "$W" "$BIN" "$@" \
+		< /dev/null > "$W/stdout" 2> "$W/log.fifo" &
+	NS_PID=$!
+	[ -z "${NS_AFTER_START:-}" ] || "$NS_AFTER_START"
+	wait "$NS_PID" && NS_RC=0 || NS_RC=$?
+	NS_MS=$(( ($(date +%s%N) - _t0) / 1000000 ))
+	wait "$_cat" || :
+}
+
+# The signal the namespace's PID 1 died of, as unshare re-raises it.
+rc_name() {
+	case $1 in
+	129) echo SIGHUP ;; 130) echo SIGINT ;; 137) echo SIGKILL-timeout ;;
+	*) echo "exit-$1" ;;
+	esac
+}
+
+# ns_end: detach loops still bound to our images (only ours), remove $W.
+ns_end() {
+	while read -r img; do
+		losetup -j "$img" | cut -d: -f1 | while read -r dev; do
+			losetup -d "$dev" 2>/dev/null || :
+		done
+	done < "$W/images"
+	rm -rf "$W"
+	W=
+}
+
+# Checks: each returns non-zero with a reason on stdout.
+check_signal() {
+	[ "$NS_RC" = "$1" ] || { echo "PID 1 ended by $(rc_name "$NS_RC"), expected $(rc_name "$1")"; return 1; }
+}
+check_images_clean() {
+	while read -r img; do
+		out=$(e2fsck -fn "$img" 2>&1) || { echo "e2fsck $(basename "$img"): $out" | head -c 300; return 1; }
+	done < "$W/images"
+}
+check_loops_detached() {
+	while read -r img; do
+		[ -z "$(losetup -j "$img")" ] || { echo "loop still bound: $(losetup -j "$img")"; return 1; }
+	done < "$W/images"
+}
+# check_token IMG PATH: the file in the image holds $TOKEN (read with debugfs).
+check_token() {
+	got=$(debugfs -R "cat $2" "$W/$1.img" 2>/dev/null)
+	[ "$got" = "$TOKEN" ] || { echo "token in $1:$2 is '$got', expected '$TOKEN'"; return 1; }
+}
+summary() { grep 'shutdownfs: summary ' "$W/log" | tail -n 1; }
+# check_summary KEY=VALUE...: each pair appears in the summary line.
+check_summary() {
+	s=$(summary)
+	[ -n "$s" ] || { echo "no summary line"; return 1; }
+	for kv in "$@"; do
+		case " $s " in *" $kv "*) ;; *) echo "summary lacks $kv: $s"; return 1 ;; esac
+	done
+}
+check_log() {
+	grep -q -- "$1" "$W/log" || { echo "log lacks '$1'"; return 1; }
+}
+
+# judge NAME CHECK...: run checks (each a command line in one string) in
+# order; the first failing one fails the test.
+judge() {
+	_name=$1
+	shift
+	for c in "$@"; do
+		if ! why=$(eval "$c"); then
+			fail "$_name" "$why"
+			return 1
+		fi
+	done
+	pass "$_name"
+}
