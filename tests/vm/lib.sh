@@ -243,7 +243,8 @@ root_build() {
 	ROOTDIR=$VM/rootfs ROOTIMG=$VM/root.ext4
 	project_install
 	h=$(inputs_hash "$(cat "$BOX.stamp")" "$VMSRC/guest/rootinit" "$VMSRC/guest/standin" \
-		"$(tree_hash "$INST")" "$(dpkg-query -W -f '${Version}' systemd)")
+		"$(tree_hash "$INST")" "$(dpkg-query -W -f '${Version}' systemd)" \
+		mkshutdownfs.sh "$(tree_hash hooks.d)" "$(tree_hash ramfs-skel)")
 	stamp_ok "$ROOTIMG" "$h" && [ -f "$ROOTIMG" ] && return 0
 	msg "building root image"
 	rm -rf "$ROOTDIR"
@@ -255,10 +256,29 @@ root_build() {
 	install -m 0755 "$VMSRC/guest/standin2" "$ROOTDIR/usr/lib/vmtest/standin2"
 	add_binary "$ROOTDIR" /lib/systemd/systemd-shutdown
 	cp -a "$INST/." "$ROOTDIR/"
+	skel_build
 	echo vmtest > "$ROOTDIR/etc/hostname"
 	rm -f "$ROOTIMG"
 	mke2fs -q -t ext4 -L root -d "$ROOTDIR" "$ROOTIMG" 160M || die "mke2fs -d failed"
 	stamp_set "$ROOTIMG" "$h"
+}
+
+# the skeleton and the exitrd tree, made by mkshutdownfs on the host (same
+# Debian userland as the guest's toolbox); left out when it cannot make them
+skel_build() {
+	have_binary && [ -f mkshutdownfs.sh ] || return 0
+	if sh mkshutdownfs.sh -o "$ROOTDIR/usr/lib/shutdownfs/skel" --kver "$KVER" \
+		> "$VM/mkshutdownfs.log" 2>&1; then
+		msg "skeleton: $(tail -n 1 "$VM/mkshutdownfs.log")"
+	else
+		warn "mkshutdownfs failed (see $VM/mkshutdownfs.log): no skeleton in the guest"
+		rm -rf "$ROOTDIR/usr/lib/shutdownfs/skel"
+	fi
+	if ! SHUTDOWNFS_BIN=build/shutdownfs sh mkshutdownfs.sh --exitrd \
+		-o "$ROOTDIR/usr/lib/vmtest/exitrd" --kver "$KVER" > "$VM/mkshutdownfs-exitrd.log" 2>&1; then
+		warn "mkshutdownfs --exitrd failed (see $VM/mkshutdownfs-exitrd.log)"
+		rm -rf "$ROOTDIR/usr/lib/vmtest/exitrd"
+	fi
 }
 
 # --- pristine disks -------------------------------------------------------------
@@ -339,24 +359,67 @@ vm_boot() {
 		-append "console=ttyS0 printk.time=1 panic=-1 rdinit=/init $append" \
 		"$@" </dev/null >"$log.qemu" 2>&1 &
 	qpid=$!
-	start=$(date +%s)
+	start=$(date +%s) last=$start tpid=""
+	if [ -n "${VM_SHOW:-}" ]; then
+		tail -n +1 -f "$log" >&2 &
+		tpid=$!
+	fi
 	while kill -0 "$qpid" 2>/dev/null; do
 		if [ $(($(date +%s) - start)) -ge "$limit" ]; then
 			kill "$qpid" 2>/dev/null || :
 			wait "$qpid" 2>/dev/null || :
 			echo "vmtest-host: killed after ${limit}s" >> "$log"
+			[ -z "$tpid" ] || kill "$tpid"
 			return 124
 		fi
 		if grep -q 'reboot: System halted' "$log"; then
 			sleep 1
 			kill "$qpid" 2>/dev/null || :
 			wait "$qpid" 2>/dev/null || :
+			[ -z "$tpid" ] || kill "$tpid"
 			return 2
+		fi
+		if [ -n "${VM_PROGRESS:-}" ] && [ $(($(date +%s) - last)) -ge 10 ]; then
+			last=$(date +%s)
+			msg "... $((last - start))s ($(basename "$log" .log))"
 		fi
 		sleep 0.3
 	done
-	wait "$qpid" || return 1
-	return 0
+	wait "$qpid" && rc=0 || rc=1
+	[ -z "$tpid" ] || { sleep 0.5; kill "$tpid"; wait "$tpid" 2>/dev/null || :; }
+	return "$rc"
+}
+
+# --- one scenario: a run boot, then a check boot on the same disks ----------------------
+
+RUN_LIMIT=${RUN_LIMIT:-150}
+CHECK_LIMIT=${CHECK_LIMIT:-120}
+
+WHY=""
+why() { WHY="$WHY${WHY:+; }$*"; }
+
+# boot_pair NAME LAYOUT CMDLINE [QEMU-ARG...]: sets RUNLOG CHECKLOG RUNRC CHECKRC.
+# VM_TAIL=1 shows the run boot's console on stderr as it happens.
+# shellcheck disable=SC2034 # RUNRC and friends are read by the callers
+boot_pair() {
+	name=$1 layout=$2 extra=$3
+	shift 3
+	work=$VM/work/$name
+	rm -rf "$work"
+	RUNLOG=$VM/logs/$name-run.log CHECKLOG=$VM/logs/$name-check.log
+	token=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	disks=$(layout_disks "$layout" "$work")
+	VM_SHOW=${VM_TAIL:-}
+	# shellcheck disable=SC2086 # disk paths (no spaces) and qemu args
+	vm_boot "$RUNLOG" "$RUN_LIMIT" "vm.mode=run vm.layout=$layout vm.token=$token $extra" \
+		$disks "$@" && RUNRC=0 || RUNRC=$?
+	VM_SHOW=""
+	if [ -n "${VM_TAIL:-}" ]; then msg "check boot: judging the disks"; fi
+	# shellcheck disable=SC2086
+	vm_boot "$CHECKLOG" "$CHECK_LIMIT" "vm.mode=check vm.layout=$layout vm.token=$token" \
+		$disks && CHECKRC=0 || CHECKRC=$?
+	rm -rf "$work"
+	grep -q 'VERDICT {' "$CHECKLOG" || why "check boot gave no verdict (rc $CHECKRC)"
 }
 
 # --- reading console logs ---------------------------------------------------------

@@ -8,32 +8,7 @@ set -eu
 # shellcheck source=tests/vm/lib.sh
 . tests/vm/lib.sh
 
-RUN_LIMIT=${RUN_LIMIT:-150}
-CHECK_LIMIT=${CHECK_LIMIT:-120}
-
-# --- one scenario: run boot, check boot, and what they printed -------------------------
-
-WHY=""
-why() { WHY="$WHY${WHY:+; }$*"; }
-
-# boot_pair NAME LAYOUT CMDLINE [QEMU-ARG...]: sets RUNLOG CHECKLOG RUNRC CHECKRC
-boot_pair() {
-	name=$1 layout=$2 extra=$3
-	shift 3
-	work=$VM/work/$name
-	rm -rf "$work"
-	RUNLOG=$VM/logs/$name-run.log CHECKLOG=$VM/logs/$name-check.log
-	token=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
-	disks=$(layout_disks "$layout" "$work")
-	# shellcheck disable=SC2086 # disk paths (no spaces) and qemu args
-	vm_boot "$RUNLOG" "$RUN_LIMIT" "vm.mode=run vm.layout=$layout vm.token=$token $extra" \
-		$disks "$@" && RUNRC=0 || RUNRC=$?
-	# shellcheck disable=SC2086
-	vm_boot "$CHECKLOG" "$CHECK_LIMIT" "vm.mode=check vm.layout=$layout vm.token=$token" \
-		$disks && CHECKRC=0 || CHECKRC=$?
-	rm -rf "$work"
-	grep -q 'VERDICT {' "$CHECKLOG" || why "check boot gave no verdict (rc $CHECKRC)"
-}
+# --- assertions on what the run and check boots printed ----------------------------------
 
 expect_exit() { # how the run boot must end: poweroff|reboot|halt
 	case $RUNRC in
@@ -184,7 +159,96 @@ sc_exitrd_standin() {
 	report exitrd-standin
 }
 
-ALL="control standin stack plain loop_root reboot halt exitrd exitrd_standin"
+# a suspended dm device (the extra LV) under a mounted filesystem
+sc_suspend() {
+	need_binary suspend || return 0
+	if ! binary_has 'left suspended'; then
+		skip suspend "build/shutdownfs does not resume suspended dm devices yet"
+		return 0
+	fi
+	boot_pair suspend stack \
+		"vm.stage4=shutdownfs vm.extra=1 vm.suspend=1 vm.swap=/dev/mapper/vg0-swap"
+	expect_exit poweroff
+	grep -q 'vmtest: suspended vg0-extra' "$RUNLOG" || why "vg0-extra was not suspended"
+	expect_summary result clean dm 4 md 1 crypt_left 0
+	expect_clean_disks
+	expect_verdict md_clean true
+	report suspend
+}
+
+# LUKS on LVM: the crypt mapping goes before the LV under it
+sc_luks_on_lvm() {
+	need_binary luks-on-lvm || return 0
+	boot_pair luks-on-lvm lol "vm.stage4=shutdownfs"
+	expect_exit poweroff
+	expect_summary result clean dm 2 crypt_left 0
+	expect_clean_disks
+	report luks-on-lvm
+}
+
+# LVM on LUKS: the LV goes before the crypt mapping under it
+sc_lvm_on_luks() {
+	need_binary lvm-on-luks || return 0
+	boot_pair lvm-on-luks lul "vm.stage4=shutdownfs"
+	expect_exit poweroff
+	expect_summary result clean dm 2 crypt_left 0
+	expect_clean_disks
+	report lvm-on-luks
+}
+
+# a teardown hook that sleeps 1000 s: killed at hook_timeout, the stack still ends clean
+sc_hung_hook() {
+	need_binary hung-hook || return 0
+	if ! binary_has 'hooks_timeout'; then
+		skip hung-hook "build/shutdownfs has no hook timeouts yet"
+		return 0
+	fi
+	boot_pair hung-hook stack \
+		"vm.stage4=shutdownfs vm.hook=hang shutdownfs.hook_timeout=3 vm.swap=/dev/mapper/vg0-swap"
+	expect_exit poweroff
+	expect_summary result clean hooks_timeout 1 md 1 crypt_left 0
+	expect_clean_disks
+	expect_verdict md_clean true
+	report hung-hook
+}
+
+# a wedged run (the hook stops the guardian, PID 1 waits on it): a watchdog resets
+# the guest. QEMU's -no-reboot turns the reset into an exit; no "reboot:" line.
+# Returns 1 when skipped.
+watchdog_case() { # NAME QEMU-ARG...
+	name=$1
+	shift
+	need_binary "$name" || return 1
+	if ! binary_has 'WDIOC\|watchdog'; then
+		skip "$name" "build/shutdownfs has no watchdog support yet"
+		return 1
+	fi
+	boot_pair "$name" stack "vm.stage4=shutdownfs vm.hook=wedge shutdownfs.deadline=10 \
+shutdownfs.hook_timeout=1000 shutdownfs.watchdog=auto vm.swap=/dev/mapper/vg0-swap" "$@"
+	case $RUNRC in
+	124) why "guest was not reset within ${RUN_LIMIT}s" ;;
+	0) ;;
+	*) why "qemu exited $RUNRC" ;;
+	esac
+	if grep -q 'reboot: \(Power down\|Restarting system\)' "$RUNLOG"; then
+		why "the run ended by reboot(2), not by the watchdog"
+	fi
+}
+
+sc_watchdog() {
+	watchdog_case watchdog -device i6300esb || return 0
+	grep -q 'i6300esb' "$RUNLOG" || why "no i6300esb on the console"
+	report watchdog
+}
+
+sc_softdog() {
+	watchdog_case softdog || return 0
+	grep -q 'softdog: Initiating system reboot' "$RUNLOG" || why "softdog did not fire"
+	report softdog
+}
+
+ALL="control standin exitrd_standin stack plain loop_root reboot halt exitrd suspend
+luks_on_lvm lvm_on_luks hung_hook watchdog softdog"
 
 main() {
 	if [ "$(id -u)" != 0 ]; then
