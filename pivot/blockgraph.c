@@ -278,9 +278,19 @@ bool bdev_gone(const char *sysfs, const struct bdev *d)
 	return parse_devno(buf, &dev) < 0 || dev != d->dev;
 }
 
+/* cryptsetup's uuids: CRYPT-LUKS2-..., CRYPT-PLAIN-..., CRYPT-INTEGRITY-...
+ * A verity hash tree holds no secret; every other kind may hold a key (a
+ * standalone dm-integrity can be keyed for HMAC), so it counts. */
 bool bdev_is_crypt(const struct bdev *d)
 {
-	return d->kind == BDEV_DM && strncmp(d->dm_uuid, "CRYPT-", 6) == 0;
+	return d->kind == BDEV_DM && strncmp(d->dm_uuid, "CRYPT-", 6) == 0 &&
+	       strncmp(d->dm_uuid, "CRYPT-VERITY-", 13) != 0;
+}
+
+bool bdev_is_dm_crypt(const struct bdev *d)
+{
+	return bdev_is_crypt(d) && strncmp(d->dm_uuid, "CRYPT-INTEGRITY-", 16) != 0 &&
+	       strncmp(d->dm_uuid, "CRYPT-SUBDEV-", 13) != 0;
 }
 
 const char *bdev_label(const struct bdev *d, char *buf, size_t sz)

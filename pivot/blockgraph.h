@@ -81,7 +81,10 @@ int bdev_attr(const char *sysfs, const char *name, const char *attr, char *buf, 
 /* Holders now, re-read from sysfs (a pass removes holders as it goes);
  * the first one's name into first. Returns the count or -errno. */
 int bdev_holders_now(const char *sysfs, const char *name, char *first, size_t sz);
+/* dm/uuid CRYPT-*: counts for crypt_left= (dm-integrity too, it may be keyed) */
 bool bdev_is_crypt(const struct bdev *d);
+/* a dm-crypt table proper: its removal wipes the volume key */
+bool bdev_is_dm_crypt(const struct bdev *d);
 /* "dm-3 (luks-root)", "md127", for the log. */
 const char *bdev_label(const struct bdev *d, char *buf, size_t sz);
 /* Direct slaves of a device, for callers that close over a stack. Returns

@@ -203,7 +203,7 @@ static bool dm_remove_one(const struct scope *s, struct blockgraph *g, int i, in
 		reap_sleep(delay);
 	}
 	if (bdev_gone(s->sysfs, d)) {
-		log_notice("%s: removed%s", label, bdev_is_crypt(d) ? ", key wiped" : "");
+		log_notice("%s: removed%s", label, bdev_is_dm_crypt(d) ? ", key wiped" : "");
 		return true;
 	}
 	if (r == 0) {
