@@ -79,10 +79,10 @@ ns: all
 vm: all
 	sh tests/vm/run.sh
 
-FUZZ_SRCS := pivot/config.c pivot/log.c pivot/action.c
+FUZZ_SRCS := pivot/config.c pivot/cmdline.c pivot/log.c pivot/action.c pivot/scope.c pivot/sysfs.c
 $(B)/fuzz/fuzz-config: tests/fuzz/fuzz-config.c $(FUZZ_SRCS) $(HDRS)
 	@mkdir -p $(@D)
-	$(Q)$(CLANG) $(CPPFLAGS) -Ipivot -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SRCS)
+	$(Q)$(CLANG) $(CPPFLAGS) -Ipivot -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SRCS) $(HOST_LIBS)
 fuzz: $(B)/fuzz/fuzz-config
 	@mkdir -p $(B)/fuzz/corpus
 	$(B)/fuzz/fuzz-config -max_total_time=$${FUZZ_SECONDS:-60} -max_len=8192 $(B)/fuzz/corpus tests/fuzz/corpus

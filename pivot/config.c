@@ -263,11 +263,13 @@ static void parse_line(struct config *c, char *line, const char *origin,
 		val++;
 	}
 	r = config_set(c, key, val, SRC_FILE);
-	if (r == -ENOENT && (*warned)++ < WARN_MAX)
-		log_warn("%s:%u: unknown key '%.64s', ignoring", origin, lineno, key);
-	else if (r < 0 && (*warned)++ < WARN_MAX)
-		log_warn("%s:%u: bad value '%.64s' for %s, keeping %s", origin, lineno, val,
-			 key, "the default");
+	if (r < 0 && (*warned)++ < WARN_MAX) {
+		if (r == -ENOENT)
+			log_warn("%s:%u: unknown key '%.64s', ignoring", origin, lineno, key);
+		else
+			log_warn("%s:%u: bad value '%.64s' for %s, keeping the old value",
+				 origin, lineno, val, key);
+	}
 }
 
 void config_parse_buf(struct config *c, const char *buf, size_t len, const char *origin)
@@ -381,11 +383,14 @@ void config_parse_cmdline(struct config *c, const char *s, size_t len)
 			}
 			*eq = '\0';
 			r = config_set(c, word + 11, eq + 1, SRC_CMDLINE);
-			if (r == -ENOENT && warned++ < WARN_MAX)
-				log_warn("kernel command line: unknown key '%.64s', ignoring", word + 11);
-			else if (r < 0 && warned++ < WARN_MAX)
-				log_warn("kernel command line: bad value '%.64s' for %s, ignoring",
-					 eq + 1, word + 11);
+			if (r < 0 && warned++ < WARN_MAX) {
+				if (r == -ENOENT)
+					log_warn("kernel command line: unknown key '%.64s', ignoring",
+						 word + 11);
+				else
+					log_warn("kernel command line: bad value '%.64s' for %s, ignoring",
+						 eq + 1, word + 11);
+			}
 		}
 	}
 }

@@ -1,0 +1,25 @@
+#!/bin/sh
+# run-all.sh — every tier in turn; counts PASS/FAIL/SKIP lines and ends with
+# "N passed, N failed, N skipped". Exits non-zero when anything failed.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+mkdir -p build
+out=build/check.out
+: > "$out"
+for tier in unit ns vm; do
+	case " ${TIERS:-unit ns vm} " in *" $tier "*) ;; *) continue ;; esac
+	echo "== $tier"
+	t0=$(date +%s)
+	sh "tests/$tier/run.sh" 2>> "build/check-$tier.stderr" | tee -a "$out" | grep -E '^(PASS|FAIL|SKIP) '
+	echo "== $tier: $(( $(date +%s) - t0 )) s"
+done
+p=$(grep -c '^PASS ' "$out")
+f=$(grep -c '^FAIL ' "$out")
+s=$(grep -c '^SKIP ' "$out")
+if [ "$f" -gt 0 ]; then
+	echo "failed:"
+	grep '^FAIL ' "$out"
+fi
+echo "$p passed, $f failed, $s skipped"
+[ "$f" -eq 0 ]
