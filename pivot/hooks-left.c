@@ -144,7 +144,6 @@ unsigned hook_kill_leftovers(pid_t leader, const struct hook_pids *before)
 		children_wait(&mine, 300);
 		if (group.n)
 			(void)poll(NULL, 0, 20);    /* their children come to us */
-		(void)reap_all();
 	}
 	return seen.n;
 }

@@ -293,6 +293,9 @@ enum hook_result hook_run(const struct hook *h, enum action a)
 			status = 0xff00;        /* judged as a failure */
 			break;
 		}
+		/* only now, with the hook's own status in hand: zombies of what
+		 * was killed, reparented to us */
+		(void)reap_all();
 		if (read(errp[0], &exec_err, sizeof(exec_err)) != sizeof(exec_err))
 			exec_err = 0;
 	}
