@@ -45,6 +45,21 @@ __attribute__((unused)) static void fixture_sysfs(const char *name, char *sysfs,
 	snprintf(swaps, PATH_MAX, "%s/sysfs/%s.swaps", fixtures_dir(), name);
 }
 
+static char fixture_tmp[PATH_MAX];
+
+/* Remove the copy fixture_copy() made. */
+__attribute__((unused)) static void fixture_cleanup(void)
+{
+	char cmd[PATH_MAX + 16];
+
+	if (!fixture_tmp[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fixture_tmp);
+	if (system(cmd) != 0)
+		fprintf(stderr, "%s: failed\n", cmd);
+	fixture_tmp[0] = '\0';
+}
+
 /* Copy fixture NAME into a fresh temp dir; returns the copy's sysfs root. */
 __attribute__((unused)) static const char *fixture_copy(const char *name)
 {
@@ -63,6 +78,7 @@ __attribute__((unused)) static const char *fixture_copy(const char *name)
 		fprintf(stderr, "%s: failed\n", cmd);
 		_exit(1);
 	}
+	snprintf(fixture_tmp, sizeof(fixture_tmp), "%s", tmp);
 	strncat(tmp, "/sys", sizeof(tmp) - strlen(tmp) - 1);
 	return tmp;
 }

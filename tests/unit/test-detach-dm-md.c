@@ -347,18 +347,36 @@ static void test_scope_limits(void)
 	CHECK_EQ_INT(dm_crypt_left(&sc), 0);
 }
 
+static void run(void (*fn)(void))
+{
+	fn();
+	fixture_cleanup();
+}
+
+static void t_md1_luks_lvm_full(void) { run(test_md1_luks_lvm_full); }
+static void t_mounted_untouched(void) { run(test_mounted_untouched); }
+static void t_ebusy_retried(void) { run(test_ebusy_retried); }
+static void t_ebusy_left(void) { run(test_ebusy_left); }
+static void t_resume_all(void) { run(test_resume_all); }
+static void t_resume_fails_skips(void) { run(test_resume_fails_skips); }
+static void t_thin_snapshot_full(void) { run(test_thin_snapshot_full); }
+static void t_integrity_md(void) { run(test_integrity_md); }
+static void t_md_external_waits(void) { run(test_md_external_waits); }
+static void t_md_external_clean(void) { run(test_md_external_clean); }
+static void t_scope_limits(void) { run(test_scope_limits); }
+
 static const struct test tests[] = {
-	{ "md1_luks_lvm_full", test_md1_luks_lvm_full },
-	{ "mounted_untouched", test_mounted_untouched },
-	{ "ebusy_retried", test_ebusy_retried },
-	{ "ebusy_left", test_ebusy_left },
-	{ "resume_all", test_resume_all },
-	{ "resume_fails_skips", test_resume_fails_skips },
-	{ "thin_snapshot_full", test_thin_snapshot_full },
-	{ "integrity_md", test_integrity_md },
-	{ "md_external_waits", test_md_external_waits },
-	{ "md_external_clean", test_md_external_clean },
-	{ "scope_limits", test_scope_limits },
+	{ "md1_luks_lvm_full", t_md1_luks_lvm_full },
+	{ "mounted_untouched", t_mounted_untouched },
+	{ "ebusy_retried", t_ebusy_retried },
+	{ "ebusy_left", t_ebusy_left },
+	{ "resume_all", t_resume_all },
+	{ "resume_fails_skips", t_resume_fails_skips },
+	{ "thin_snapshot_full", t_thin_snapshot_full },
+	{ "integrity_md", t_integrity_md },
+	{ "md_external_waits", t_md_external_waits },
+	{ "md_external_clean", t_md_external_clean },
+	{ "scope_limits", t_scope_limits },
 };
 
 TEST_MAIN(tests)
