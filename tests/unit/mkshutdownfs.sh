@@ -10,9 +10,9 @@ mk=$top/mkshutdownfs.sh
 PATH=$PATH:/usr/sbin:/sbin
 export PATH
 
-pass() { printf 'PASS %s\n' "$1"; }
-fail() { printf 'FAIL %s: %s\n' "$1" "$2"; }
-skip() { printf 'SKIP %s: %s\n' "$1" "$2"; }
+pass() { printf 'PASS mkshutdownfs/%s\n' "$1"; }
+fail() { printf 'FAIL mkshutdownfs/%s: %s\n' "$1" "$2"; }
+skip() { printf 'SKIP mkshutdownfs/%s: %s\n' "$1" "$2"; }
 
 # Inside a test: stop it with a reason.
 why() { printf 'why: %s\n' "$*" >&2; exit 1; }
@@ -231,7 +231,8 @@ t_shipped_hooks() {
 	for h in "$top"/hooks.d/*/*; do
 		k=${h#"$top"/hooks.d/}
 		have=1
-		for n in $(sed -n 's/^#[[:space:]]*needs:[[:space:]]*//p' "$h"); do
+		needs=$(sed -n 's/^#[[:space:]]*needs:[[:space:]]*//p' "$h")
+		for n in $needs; do
 			[ -x "/bin/$n" ] || [ -x "/sbin/$n" ] || [ -x "/usr/bin/$n" ] ||
 				[ -x "/usr/sbin/$n" ] || busybox --list | grep -qx "$n" || have=0
 		done
@@ -632,7 +633,7 @@ t_hooks_without_tools() {
 
 main() {
 	if [ "$(id -u)" -ne 0 ]; then
-		for t in skeletons hooks; do skip "mkshutdownfs-$t" "needs root (the skeleton is root-owned)"; done
+		for t in skeletons hooks; do skip "$t" "needs root (the skeleton is root-owned)"; done
 		exit 0
 	fi
 	if ! command -v readelf >/dev/null 2>&1; then
@@ -640,7 +641,7 @@ main() {
 			apt-get install -y -q binutils >/dev/null 2>&1 || :
 		fi
 		if ! command -v readelf >/dev/null 2>&1; then
-			skip mkshutdownfs "readelf not found (Debian: binutils)"
+			skip all "readelf not found (Debian: binutils)"
 			exit 0
 		fi
 	fi
