@@ -126,6 +126,11 @@ static int read_one(const char *sysfs, const char *name, struct bdev *d)
 	return 0;
 }
 
+static int cmp_index(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
 /* holders/ and slaves/ hold one entry per device, named after it. */
 static void read_links(const char *sysfs, struct blockgraph *g, int i, const char *sub,
 		       int *ret, unsigned *ret_n)
@@ -149,6 +154,8 @@ static void read_links(const char *sysfs, struct blockgraph *g, int i, const cha
 			ret[(*ret_n)++] = j;
 	}
 	closedir(dir);
+	/* readdir order is the kernel's whim; name order (devs[] is sorted) is stable */
+	qsort(ret, *ret_n, sizeof(*ret), cmp_index);
 }
 
 /* "external:/md127/0" (or "external:-md127/0", read-only) names the container. */
