@@ -3,6 +3,7 @@
 # temp dirs (modes, owners, links, libraries with ldd as the oracle, MANIFEST
 # and --check, atomic replacement, bad input, exitrd on noexec), hooks run on
 # a fake sysfs with stub tools.  One PASS/FAIL/SKIP line per test.
+# shellcheck disable=SC2016 # stub tool bodies are literal shell, expanded later
 set -eu
 
 top=$(cd -P -- "$(dirname -- "$0")/../.." && pwd)
