@@ -8,7 +8,7 @@ MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 DESTDIR   ?=
 
-B         := build
+B         ?= build
 DEPS      := $(B)/deps
 CC        := musl-gcc
 HOSTCC    ?= gcc
@@ -43,9 +43,12 @@ endif
 .PHONY: all deps check unit ns vm install demo fuzz fuzz-replay bench clean distclean shellcheck
 all: $(B)/shutdownfs
 
-deps: $(DEPS)/.stamp
+deps: $(DEPS)/.stamp $(B)/.host-deps
 $(DEPS)/.stamp: mk/deps.sh
 	BUILD=$(B) sh mk/deps.sh
+# packages the tests need on the host (ASan build, libFuzzer, ns tier tools)
+$(B)/.host-deps: mk/host-deps.sh
+	BUILD=$(B) sh mk/host-deps.sh
 
 $(B)/obj/%.o: pivot/%.c $(HDRS) $(DEPS)/.stamp
 	@mkdir -p $(@D)
@@ -64,14 +67,14 @@ $(B)/unit/%: tests/unit/%.c tests/unit/harness.h $(UNIT_SUPPORT) $(LIBOBJS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(DEPINC) -Ipivot -std=gnu11 -g -O1 -static -o $@ $< $(UNIT_SUPPORT) $(LIBOBJS) $(LIBS)
 
-$(B)/unit-asan/%: tests/unit/%.c tests/unit/harness.h $(UNIT_SUPPORT) $(SRCS) $(HDRS)
+$(B)/unit-asan/%: tests/unit/%.c tests/unit/harness.h $(UNIT_SUPPORT) $(SRCS) $(HDRS) $(B)/.host-deps
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(CPPFLAGS) -Ipivot -std=gnu11 $(ASAN_FLAGS) -o $@ $< $(UNIT_SUPPORT) \
 		$(filter-out pivot/main.c pivot/sys-linux.c,$(SRCS)) $(HOST_LIBS)
 
 unit: $(UNIT_BINS) $(ASAN_BINS)
 
-check: all unit
+check: all unit $(B)/fuzz/fuzz-config
 	sh tests/run-all.sh
 
 ns: all
@@ -80,7 +83,7 @@ vm: all
 	sh tests/vm/run.sh
 
 FUZZ_SRCS := pivot/config.c pivot/cmdline.c pivot/log.c pivot/action.c pivot/scope.c pivot/sysfs.c
-$(B)/fuzz/fuzz-config: tests/fuzz/fuzz-config.c $(FUZZ_SRCS) $(HDRS)
+$(B)/fuzz/fuzz-config: tests/fuzz/fuzz-config.c $(FUZZ_SRCS) $(HDRS) $(B)/.host-deps
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(CPPFLAGS) -Ipivot -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SRCS) $(HOST_LIBS)
 fuzz: $(B)/fuzz/fuzz-config

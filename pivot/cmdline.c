@@ -91,11 +91,11 @@ static int parse_long(struct cmdline *cl, int argc, char **argv, int *i, char *e
 	r = opt_value("config", argc, argv, i, &v, err, errsz);
 	if (r)
 		return r < 0 ? r : (cl->config_file = v, 0);
-	r = opt_value("start-ms", argc, argv, i, &v, err, errsz);
+	r = opt_value("start-us", argc, argv, i, &v, err, errsz);
 	if (r) {
 		if (r < 0)
 			return r;
-		cl->start_ms = strtoull(v, NULL, 10);
+		cl->start_us = strtoull(v, NULL, 10);
 		return 0;
 	}
 	r = opt_value("set", argc, argv, i, &v, err, errsz);

@@ -97,7 +97,7 @@ struct cmdline {
 	enum action action;
 	bool json;
 	const char *config_file;        /* --config */
-	unsigned long long start_ms;    /* --start-ms, carried into stage 2 */
+	unsigned long long start_us;    /* --start-us: stage 1's start, CLOCK_MONOTONIC */
 	int nsets;                      /* argv options, applied after file/cmdline */
 	const char *set_key[64];
 	const char *set_val[64];

@@ -17,7 +17,7 @@
 #include "spawn.h"
 #include "sys.h"
 
-#define GUARD_STEP_MAX 48
+#define GUARD_STEP_MAX 96
 
 /* Two slots and an index written last: the guardian reads a whole name
  * even if PID 1 is writing the next one at that moment. */

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "hooks.h"
 #include "hooks-run.h"
 #include "log.h"
@@ -66,7 +67,7 @@ static int hooks_list(int dfd, const char *label, char **names, char *pool, size
 		if (!hook_name_is_candidate(de->d_name))
 			continue;
 		if (n == HOOKS_MAX || used + len > poolsz) {
-			log_warn("hook %s/%s: more than %d hooks in the phase, skipped",
+			log_warn("hook %s/%s: past the limit of %d hooks per phase, skipped",
 				 label, de->d_name, HOOKS_MAX);
 			continue;
 		}
@@ -182,7 +183,7 @@ static unsigned hook_timeout_read(const struct hook *h, unsigned def_ms)
 int hooks_run_phase(const char *dir, enum phase p, enum action a,
 		    unsigned default_timeout_ms, struct stats *st)
 {
-	char path[PATH_MAX], pool[HOOKS_MAX * 64];
+	char path[PATH_MAX], pool[HOOKS_MAX * 128];
 	char *names[HOOKS_MAX];
 	const char *pname = phase_name(p);
 	int dfd, n, i, bad = 0;
@@ -205,6 +206,7 @@ int hooks_run_phase(const char *dir, enum phase p, enum action a,
 		log_info("hooks %s: %d to run", pname, n);
 	for (i = 0; i < n; i++) {
 		struct hook h = { .phase = pname, .name = names[i], .fd = -1 };
+		char step[96];
 		enum hook_result r;
 
 		snprintf(h.label, sizeof(h.label), "%s/%s", pname, names[i]);
@@ -213,6 +215,9 @@ int hooks_run_phase(const char *dir, enum phase p, enum action a,
 			continue;
 		}
 		h.timeout_ms = hook_timeout_read(&h, default_timeout_ms);
+		/* so a deadline that fires now names the hook; pings the watchdog */
+		snprintf(step, sizeof(step), "hook %s", h.label);
+		guard_step(step);
 		r = hook_run(&h, a);
 		close(h.fd);
 		if (r != HOOK_OK)

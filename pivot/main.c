@@ -98,8 +98,9 @@ static _Noreturn void run(enum action a, uint64_t start, const char *oldroot)
 	final_action(a, &cfg, &stats);
 }
 
-static _Noreturn void stage1(enum action a, uint64_t start)
+static _Noreturn void stage1(enum action a, uint64_t start_us)
 {
+	uint64_t start = start_us / 1000;
 	int r;
 
 	log_info("%s %s: stage 1 on the old root", SHUTDOWNFS_VERSION, action_name(a));
@@ -111,7 +112,7 @@ static _Noreturn void stage1(enum action a, uint64_t start)
 		run(a, start, "/");
 	}
 	pivot_clean_fds();
-	(void)pivot_reexec(&cfg, a, start);
+	(void)pivot_reexec(&cfg, a, start_us);
 	run(a, start, OLDROOT);
 }
 
@@ -119,7 +120,7 @@ int main(int argc, char **argv)
 {
 	struct cmdline cl;
 	char err[256];
-	uint64_t start = now_ms();
+	uint64_t start_us = now_us(), start = start_us / 1000;
 
 	if (cmdline_parse(argc, argv, &cl, err, sizeof(err)) < 0) {
 		fprintf(stderr, "shutdownfs: %s\n", err);
@@ -151,11 +152,14 @@ int main(int argc, char **argv)
 	/* PID 1 from here on: never return, never exit */
 	log_open();
 	config_build(&cfg, &cl, "/proc/cmdline");
-	if (cl.start_ms)
-		start = cl.start_ms;
+	if (cl.start_us) {
+		start_us = cl.start_us;
+		start = start_us / 1000;
+	}
 	switch (cl.mode) {
 	case MODE_STAGE2:
-		log_info("stage 2 in the ramfs");
+		log_info("stage 2 in the ramfs, %llu us after stage 1 began",
+			 (unsigned long long)(now_us() - start_us));
 		pivot_mount_api();
 		run(cl.action, start, OLDROOT);
 	case MODE_EXITRD:
@@ -164,6 +168,6 @@ int main(int argc, char **argv)
 		pivot_mount_api();
 		run(cl.action, start, OLDROOT);
 	default:
-		stage1(cl.action, start);
+		stage1(cl.action, start_us);
 	}
 }

@@ -53,7 +53,7 @@ static int fill(const struct config *c, int root)
 	struct skel_copy_stats cs = { 0 };
 	char why[PATH_MAX + 64];
 	unsigned long long exe_bytes = 0;
-	uint64_t t0 = now_ms();
+	uint64_t t0 = now_us();
 	int r, src, exe;
 
 	r = skel_check(c->skel, why, sizeof(why));
@@ -77,9 +77,9 @@ static int fill(const struct config *c, int root)
 	close(exe);
 	if (r < 0)
 		return r;
-	log_info("ramfs: %u files, %u dirs, %u symlinks, %llu bytes copied in %llu ms",
+	log_info("ramfs: %u files, %u dirs, %u symlinks, %llu bytes copied in %llu us",
 		 cs.files + 1, cs.dirs, cs.links, cs.bytes + exe_bytes,
-		 (unsigned long long)(now_ms() - t0));
+		 (unsigned long long)(now_us() - t0));
 	return 0;
 }
 
@@ -205,7 +205,7 @@ void pivot_clean_fds(void)
 	closedir(d);
 }
 
-int pivot_reexec(const struct config *c, enum action a, uint64_t start_ms)
+int pivot_reexec(const struct config *c, enum action a, uint64_t start_us)
 {
 	static char buf[8192];
 	char *argv[64];
@@ -215,7 +215,7 @@ int pivot_reexec(const struct config *c, enum action a, uint64_t start_ms)
 
 	argv[i++] = (char *)RAMFS_SELF;
 	argv[i++] = (char *)"--stage2";
-	snprintf(start, sizeof(start), "--start-ms=%llu", (unsigned long long)start_ms);
+	snprintf(start, sizeof(start), "--start-us=%llu", (unsigned long long)start_us);
 	argv[i++] = start;
 	n = config_to_argv(c, argv + i, 64 - i - 2, buf, sizeof(buf));
 	if (n < 0)

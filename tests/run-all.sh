@@ -3,7 +3,7 @@
 # "N passed, N failed, N skipped". Exits non-zero when anything failed.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-cd "$TOP"
+cd "$TOP" || exit 1
 mkdir -p build
 out=build/check.out
 : > "$out"

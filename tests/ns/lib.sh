@@ -7,7 +7,7 @@
 # pivot into the fake root $R) and $W/post.sh (busybox sh in the fake root,
 # just before `exec shutdownfs`), then calls ns_run ACTION [ARGS...].
 # Nothing here runs teardown code outside a fresh PID + mount namespace.
-# shellcheck shell=sh
+# shellcheck shell=sh disable=SC2034
 
 TOP=${TOP:-$(pwd)}
 BIN=${BIN:-$TOP/build/shutdownfs}

@@ -3,7 +3,7 @@
 set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 export TOP
-cd "$TOP"
+cd "$TOP" || exit 1
 why=
 [ "$(id -u)" = 0 ] || why="needs root (PID + mount namespaces, loop devices)"
 [ -n "$why" ] || [ -x build/shutdownfs ] || why="build/shutdownfs missing: run make"

@@ -2,10 +2,15 @@
 # t-run.sh — the run as PID 1 of a PID + mount namespace: each action, nested
 # and bind mounts, stragglers, loop-in-loop, a mount held from outside, exitrd
 # mode, bad skeletons and configs, a ramfs too small for the skeleton.
+# The scenario fragments are single-quoted on purpose: they expand inside the
+# namespace, not here.
+# shellcheck disable=SC2016
 set -u
+# shellcheck disable=SC1091
 . "$TOP/tests/ns/lib.sh"
 
-FAST="--kill-timeout 1 --deadline 30"
+# short grace and deadline: the namespace has few processes
+run_fast() { ns_run --kill-timeout 1 --deadline 30 "$@"; }
 
 # One image at /data, the token written without sync.
 base_data() {
@@ -21,7 +26,7 @@ for a in poweroff:130 reboot:129 halt:130 kexec:129; do
 	act=${a%%:*}
 	ns_begin
 	base_data
-	ns_run $FAST "$act"
+	run_fast "$act"
 	judge "ns/action-$act" "check_signal ${a#*:}" check_images_clean \
 		"check_token data /token" check_loops_detached \
 		"check_summary action=$act result=clean left=0"
@@ -38,7 +43,7 @@ mkdir -p "$R/data/a/b" && mount -o loop "$W/n3.img" "$R/data/a/b"
 mkdir -p "$R/data/a/b/c" && mount -o loop "$W/n4.img" "$R/data/a/b/c"
 S
 echo 'echo "$TOKEN" > /data/a/b/c/token' >> "$W/post.sh"
-ns_run $FAST poweroff
+run_fast poweroff
 judge ns/nested-4-deep "check_signal 130" check_images_clean "check_token n4 /token" \
 	check_loops_detached "check_summary result=clean left=0"
 ns_end
@@ -53,7 +58,7 @@ mkdir -p "$R/data/sub" && mount -o loop "$W/sub.img" "$R/data/sub"
 mkdir -p "$R/mnt/bind" && mount --bind "$R/data/sub" "$R/mnt/bind"
 S
 echo 'echo "$TOKEN" > /mnt/bind/token' >> "$W/post.sh"
-ns_run $FAST poweroff
+run_fast poweroff
 judge ns/bind-of-submount "check_signal 130" check_images_clean "check_token sub /token" \
 	check_loops_detached "check_summary result=clean left=0"
 ns_end
@@ -65,7 +70,7 @@ cat >> "$W/post.sh" <<'S'
 sh -c 'trap "" TERM; exec 3>>/data/held; echo "$TOKEN" >&3; while :; do sleep 1; done' &
 sleep 0.2
 S
-ns_run $FAST poweroff
+run_fast poweroff
 judge ns/straggler-ignores-sigterm "check_signal 130" check_images_clean \
 	"check_token data /held" check_loops_detached \
 	"check_summary result=clean left=0" "check_log 'killing [0-9]* (sh) holding /oldroot/data/held'"
@@ -82,7 +87,7 @@ mkdir -p "$R/mnt/inner"
 mount -o loop "$R/data/inner.img" "$R/mnt/inner"
 S
 echo 'echo "$TOKEN" > /mnt/inner/token' >> "$W/post.sh"
-ns_run $FAST poweroff
+run_fast poweroff
 check_inner() {
 	debugfs -R "dump /inner.img $W/inner.img" "$W/outer.img" 2>/dev/null
 	e2fsck -fn "$W/inner.img" > /dev/null 2>&1 || { echo "inner e2fsck failed"; return 1; }
@@ -104,14 +109,18 @@ S
 mkfifo "$W/ready" "$W/go"
 hold_from_outside() {
 	read -r _r < "$W/ready"
-	init=$(cat "/proc/$NS_PID/task/$NS_PID/children" 2>/dev/null | cut -d' ' -f1)
-	init=$(cat "/proc/$init/task/$init/children" 2>/dev/null | cut -d' ' -f1)
+	# timeout -> unshare -> the namespace's PID 1
+	init=$(cut -d' ' -f1 "/proc/$NS_PID/task/$NS_PID/children" 2>/dev/null)
+	init=$(cut -d' ' -f1 "/proc/$init/task/$init/children" 2>/dev/null)
 	nsenter --target "$init" --mount sh -c "cd '$R/data' && exec sleep 120" &
 	HOLDER=$!
 	sleep 0.3
 	echo go > "$W/go"
 }
-NS_AFTER_START=hold_from_outside ns_run $FAST poweroff
+# shellcheck disable=SC2034 # read by ns_run in lib.sh
+NS_AFTER_START=hold_from_outside
+run_fast poweroff
+# shellcheck disable=SC2034
 NS_AFTER_START=
 kill "$HOLDER" 2>/dev/null; wait "$HOLDER" 2>/dev/null
 sleep 0.2
@@ -146,7 +155,7 @@ ns_end
 # No skeleton: said so, and the run goes on with a ramfs holding only us.
 ns_begin
 base_data
-ns_run $FAST --skel /no/such/skel poweroff
+run_fast --skel /no/such/skel poweroff
 judge ns/skel-missing "check_signal 130" check_images_clean "check_token data /token" \
 	"check_log 'skeleton /no/such/skel: missing'" "check_summary result=clean left=0"
 ns_end
@@ -158,7 +167,7 @@ cat >> "$W/pre.sh" <<'S'
 mkdir -p "$R/skel/hooks.d/final"
 chmod 0777 "$R/skel/hooks.d"
 S
-ns_run $FAST --skel /skel poweroff
+run_fast --skel /skel poweroff
 judge ns/skel-world-writable "check_signal 130" check_images_clean "check_token data /token" \
 	"check_log 'skeleton /skel: .*hooks.d'" "check_summary result=clean left=0"
 ns_end
@@ -205,7 +214,7 @@ mkdir -p "$R/skel/bin"
 head -c 2097152 /dev/zero > "$R/skel/bin/big"
 echo 'ramfs_size = 1M' > "$R/etc/shutdownfs.conf"
 S
-ns_run $FAST --skel /skel poweroff
+run_fast --skel /skel poweroff
 judge ns/ramfs-too-small "check_signal 130" check_images_clean "check_token data /token" \
 	check_loops_detached "check_log 'tearing down from the old root'"
 ns_end

@@ -3,7 +3,7 @@
 # ASan/UBSan), the shell test scripts of tests/unit, and the fuzz corpus.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$TOP"
+cd "$TOP" || exit 1
 B=build
 for t in tests/unit/test-*.c; do
 	n=$(basename "$t" .c)

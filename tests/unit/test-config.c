@@ -198,7 +198,7 @@ static void t_argv(void)
 		       "--timeout=90000000us", "--exit-code=0", NULL };
 	char *a7[] = { "shutdownfs", "--deadline", NULL };
 	char *a8[] = { "shutdownfs", "reboot", "halt", NULL };
-	char *a9[] = { "shutdownfs", "--stage2", "--start-ms=123", "--set",
+	char *a9[] = { "shutdownfs", "--stage2", "--start-us=123", "--set",
 		       "protect=a b", "halt", NULL };
 	char *a10[] = { "shutdownfs", "--help", "--bogus", NULL };
 	char *a11[] = { "shutdown", "exit", NULL };
@@ -219,7 +219,7 @@ static void t_argv(void)
 	CHECK(parse_argv(3, a8, &cl) < 0);
 	CHECK_EQ_INT(parse_argv(6, a9, &cl), 0);
 	CHECK_EQ_INT(cl.mode, MODE_STAGE2);
-	CHECK_EQ_INT(cl.start_ms, 123);
+	CHECK_EQ_INT(cl.start_us, 123);
 	CHECK_EQ_INT(cl.nsets, 1);
 	CHECK_EQ_INT(parse_argv(3, a10, &cl), 0);
 	CHECK_EQ_INT(cl.mode, MODE_HELP);
