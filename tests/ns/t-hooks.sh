@@ -160,7 +160,7 @@ H
 mark_start
 ns_run --kill-timeout 1 --deadline 3 poweroff
 judge ns/deadline-during-hook "check_signal 130" \
-	"check_log 'deadline of 3000 ms reached during hooks pre-umount'" \
+	"check_log 'deadline of 3000 ms reached during hook pre-umount/10-long'" \
 	"check_log 'forcing poweroff'" "check_within 5000"
 ns_end
 
