@@ -1,5 +1,6 @@
 /* test-blockgraph.c — the sysfs graph and the teardown order on fixture trees
  * named after the stacks they reproduce (tests/fixtures/sysfs/). */
+#include <fcntl.h>
 #include <sys/sysmacros.h>
 
 #include "harness.h"
@@ -277,6 +278,54 @@ static void test_gone(void)
 	blockgraph_free(&g);
 }
 
+static char image[64];
+
+/* every device node is the test's ext4 image */
+static int open_image(const char *what, dev_t dev, int flags)
+{
+	int fd = open(image, O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int open_none(const char *what, dev_t dev, int flags)
+{
+	return -ENOENT;
+}
+
+/* libblkid names what a device holds; nothing is read from a suspended
+ * device or through one, and missing nodes are fine */
+static void test_probe(void)
+{
+	static const struct blockgraph_hooks img = { NULL, open_image }, none = { NULL, open_none };
+	struct blockgraph g;
+	char cmd[128];
+	int fd;
+
+	snprintf(image, sizeof(image), "/tmp/sdfs-img-XXXXXX");
+	fd = mkstemp(image);
+	CHECK(fd >= 0);
+	CHECK(ftruncate(fd, 4 << 20) == 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "mkfs.ext4 -q -F '%s' >/dev/null 2>&1", image);
+	if (system(cmd) != 0) {
+		unlink(image);
+		fprintf(stderr, "mkfs.ext4 missing: install e2fsprogs\n");
+		_exit(1);
+	}
+	blockgraph_set_hooks(&none);
+	load("suspended", &g);
+	CHECK_EQ_INT(blockgraph_probe(&g), 2);  /* vda, vda1; not dm-0..2 */
+	CHECK_STR(g.devs[blockgraph_find(&g, "vda")].holds, "");
+	blockgraph_set_hooks(&img);
+	CHECK_EQ_INT(blockgraph_probe(&g), 2);
+	CHECK_STR(g.devs[blockgraph_find(&g, "vda1")].holds, "ext4");
+	CHECK_STR(g.devs[blockgraph_find(&g, "dm-1")].holds, "");
+	blockgraph_free(&g);
+	blockgraph_set_hooks(NULL);
+	unlink(image);
+}
+
 static const struct test tests[] = {
 	{ "order_md1_luks_lvm", test_order_md1_luks_lvm },
 	{ "order_luks_on_lvm", test_order_luks_on_lvm },
@@ -296,6 +345,7 @@ static const struct test tests[] = {
 	{ "mountinfo_escapes", test_mountinfo_escapes },
 	{ "missing_sysfs", test_missing_sysfs },
 	{ "gone", test_gone },
+	{ "probe", test_probe },
 };
 
 TEST_MAIN(tests)
