@@ -7,6 +7,7 @@
 #include <linux/dm-ioctl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -103,7 +104,7 @@ static bool below_suspended(const struct blockgraph *g, int i)
 int dm_resume_all(const struct scope *s)
 {
 	struct blockgraph g;
-	int order[SCOPE_MAX_DEVS * 2];
+	int *order;
 	unsigned n, k, want = 0, failed = 0;
 	int ctl, r;
 
@@ -111,10 +112,16 @@ int dm_resume_all(const struct scope *s)
 	if (r < 0)
 		return r;
 	(void)blockgraph_order(&g, s);
-	n = blockgraph_sorted(&g, order, sizeof(order) / sizeof(order[0]));
+	order = malloc((g.n + 1) * sizeof(*order));
+	if (!order) {
+		blockgraph_free(&g);
+		return -ENOMEM;
+	}
+	n = blockgraph_sorted(&g, order, g.n);
 	for (k = 0; k < n; k++)
 		want += g.devs[order[k]].kind == BDEV_DM && g.devs[order[k]].suspended;
 	if (!want) {
+		free(order);
 		blockgraph_free(&g);
 		return 0;
 	}
@@ -122,6 +129,7 @@ int dm_resume_all(const struct scope *s)
 	if (ctl < 0) {
 		log_warn("open device-mapper control: %s, %u suspended devices stay suspended",
 			 strerror(-ctl), want);
+		free(order);
 		blockgraph_free(&g);
 		return ctl;
 	}
@@ -143,6 +151,7 @@ int dm_resume_all(const struct scope *s)
 		log_notice("%s: resumed", label);
 	}
 	close(ctl);
+	free(order);
 	blockgraph_free(&g);
 	return (int)failed;
 }
@@ -177,7 +186,8 @@ static bool dm_remove_one(const struct scope *s, struct blockgraph *g, int i, in
 	int r;
 
 	bdev_label(d, label, sizeof(label));
-	if (!dm_is_free(s, g, i, lvl, label))
+	/* held or mounted is the normal state before a later pass frees it */
+	if (!dm_is_free(s, g, i, last_try ? LOG_LVL_ERR : LOG_LVL_DEBUG, label))
 		return false;
 	r = dm_get_status(ctl, d->dev, &ds);
 	if (r < 0) {
@@ -221,7 +231,7 @@ static bool dm_remove_one(const struct scope *s, struct blockgraph *g, int i, in
 int dm_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st)
 {
 	struct blockgraph g;
-	int order[SCOPE_MAX_DEVS * 2];
+	int *order;
 	unsigned n, k, left = 0;
 	uint64_t busy_end;
 	int ctl, r;
@@ -233,10 +243,16 @@ int dm_detach_all(const struct scope *s, bool last_try, bool *changed, struct st
 		return r;
 	}
 	(void)blockgraph_order(&g, s);
-	n = blockgraph_sorted(&g, order, sizeof(order) / sizeof(order[0]));
+	order = malloc((g.n + 1) * sizeof(*order));
+	if (!order) {
+		blockgraph_free(&g);
+		return -ENOMEM;
+	}
+	n = blockgraph_sorted(&g, order, g.n);
 	for (k = 0; k < n; k++)
 		left += g.devs[order[k]].kind == BDEV_DM;
 	if (!left) {
+		free(order);
 		blockgraph_free(&g);
 		return 0;
 	}
@@ -244,6 +260,7 @@ int dm_detach_all(const struct scope *s, bool last_try, bool *changed, struct st
 	if (ctl < 0) {
 		log_msg(last_try ? LOG_LVL_ERR : LOG_LVL_WARN,
 			"open device-mapper control: %s, %u devices left", strerror(-ctl), left);
+		free(order);
 		blockgraph_free(&g);
 		return (int)left;
 	}
@@ -258,6 +275,7 @@ int dm_detach_all(const struct scope *s, bool last_try, bool *changed, struct st
 		}
 	}
 	close(ctl);
+	free(order);
 	blockgraph_free(&g);
 	return (int)left;
 }

@@ -7,6 +7,7 @@
 #include <linux/raid/md_u.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -17,9 +18,12 @@
 #include "teardown.h"
 
 #define MD_CLEAN_BUDGET_MS 3000 /* per pass, all arrays together */
+#define MD_CLEAN_TOTAL_MS 6000  /* per run: the fixpoint loop calls us many times */
 #define MD_BUSY_BUDGET_MS 1000
 #define MD_GONE_WAIT_MS 300     /* the kernel deletes a stopped array from a work queue */
 #define MD_CHILD_TIMEOUT_MS 10000
+
+static unsigned clean_spent_ms;
 
 static bool md_is_external(const struct bdev *d)
 {
@@ -129,7 +133,8 @@ static bool md_stop_one(const struct scope *s, const struct blockgraph *g, int i
 	unsigned delay;
 	int r;
 
-	if (!md_is_free(s, g, i, lvl))
+	/* held or mounted is the normal state before a later pass frees it */
+	if (!md_is_free(s, g, i, last_try ? LOG_LVL_ERR : LOG_LVL_DEBUG))
 		return false;
 	if (!md_wait_clean(s->sysfs, d, clean_end, state, sizeof(state))) {
 		if (md_is_external(d) && !last_try) {
@@ -165,9 +170,9 @@ static bool md_stop_one(const struct scope *s, const struct blockgraph *g, int i
 int md_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st)
 {
 	struct blockgraph g;
-	int order[SCOPE_MAX_DEVS * 2];
-	unsigned n, k, left = 0;
-	uint64_t clean_end, busy_end;
+	int *order;
+	unsigned n, k, left = 0, budget;
+	uint64_t clean_end, busy_end, t0 = now_ms();
 	int r;
 
 	r = blockgraph_load(&g, s);
@@ -177,8 +182,14 @@ int md_detach_all(const struct scope *s, bool last_try, bool *changed, struct st
 		return r;
 	}
 	(void)blockgraph_order(&g, s);
-	n = blockgraph_sorted(&g, order, sizeof(order) / sizeof(order[0]));
-	clean_end = now_ms() + MD_CLEAN_BUDGET_MS;
+	order = malloc((g.n + 1) * sizeof(*order));
+	if (!order) {
+		blockgraph_free(&g);
+		return -ENOMEM;
+	}
+	n = blockgraph_sorted(&g, order, g.n);
+	budget = clean_spent_ms >= MD_CLEAN_TOTAL_MS ? 0 : MD_CLEAN_TOTAL_MS - clean_spent_ms;
+	clean_end = now_ms() + (budget < MD_CLEAN_BUDGET_MS ? budget : MD_CLEAN_BUDGET_MS);
 	busy_end = now_ms() + MD_BUSY_BUDGET_MS;
 	for (k = 0; k < n; k++) {
 		if (g.devs[order[k]].kind != BDEV_MD)
@@ -190,6 +201,8 @@ int md_detach_all(const struct scope *s, bool last_try, bool *changed, struct st
 			left--;
 		}
 	}
+	clean_spent_ms += (unsigned)(now_ms() - t0);
+	free(order);
 	blockgraph_free(&g);
 	return (int)left;
 }
