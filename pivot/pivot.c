@@ -28,17 +28,25 @@ static const char *const mountpoints[] = {
 
 static int mount_tmpfs(const struct config *c, char *ret_mp, size_t sz)
 {
-	char opts[64];
+	char opts[80];
 	size_t i;
+	int r;
 
-	snprintf(opts, sizeof(opts), "size=%llu,mode=0755", c->ramfs_size);
 	(void)mkdir("/run/shutdownfs", 0700);
 	for (i = 0; i < sizeof(mountpoints) / sizeof(mountpoints[0]); i++) {
 		struct stat st;
 
 		if (lstat(mountpoints[i], &st) < 0 || !S_ISDIR(st.st_mode))
 			continue;
-		if (sys_mount("shutdownfs", mountpoints[i], "tmpfs", MS_NOSUID, opts) == 0) {
+		/* huge pages for big files: copies run about twice as fast
+		 * (docs/BENCHMARKS.md); kernels without THP refuse the option */
+		snprintf(opts, sizeof(opts), "size=%llu,mode=0755,huge=within_size", c->ramfs_size);
+		r = sys_mount("shutdownfs", mountpoints[i], "tmpfs", MS_NOSUID, opts);
+		if (r < 0 && errno == EINVAL) {
+			snprintf(opts, sizeof(opts), "size=%llu,mode=0755", c->ramfs_size);
+			r = sys_mount("shutdownfs", mountpoints[i], "tmpfs", MS_NOSUID, opts);
+		}
+		if (r == 0) {
 			snprintf(ret_mp, sz, "%s", mountpoints[i]);
 			return 0;
 		}
