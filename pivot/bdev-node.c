@@ -73,7 +73,9 @@ static int open_private(const char *tag, mode_t type, dev_t dev, int flags)
 	return fd;
 }
 
-int bdev_open(const char *name, dev_t dev, int flags)
+/* make: create a private node when none of ours is there (the teardown);
+ * the plan changes nothing, not even /dev. */
+static int open_blk(const char *name, dev_t dev, int flags, bool make)
 {
 	char path[PATH_MAX];
 	int fd;
@@ -82,13 +84,20 @@ int bdev_open(const char *name, dev_t dev, int flags)
 		return hooks->open_node(NULL, dev, flags);
 	snprintf(path, sizeof(path), "%s/%s", dev_dir, name);
 	fd = open_checked(path, S_IFBLK, dev, flags);
-	if (fd >= 0 || fd == -EACCES || fd == -ENXIO)
+	/* only a missing or foreign node calls for another: a refused open
+	 * would be refused on any node */
+	if (fd >= 0 || (fd != -ENOENT && fd != -ENODEV))
 		return fd;
 	snprintf(path, sizeof(path), "%s/block/%u:%u", dev_dir, major(dev), minor(dev));
 	fd = open_checked(path, S_IFBLK, dev, flags);
-	if (fd >= 0)
+	if (fd >= 0 || !make)
 		return fd;
 	return open_private("blk", S_IFBLK, dev, flags);
+}
+
+int bdev_open(const char *name, dev_t dev, int flags)
+{
+	return open_blk(name, dev, flags, true);
 }
 
 int dm_control_open(const char *sysfs)
@@ -154,7 +163,7 @@ static void probe_one(struct bdev *d)
 	int fd;
 
 	/* O_NONBLOCK: no wait for removable media; read-only: nothing to flush on close */
-	fd = bdev_open(d->name, d->dev, O_RDONLY | O_NONBLOCK);
+	fd = open_blk(d->name, d->dev, O_RDONLY | O_NONBLOCK, false);
 	if (fd < 0)
 		return;
 	pr = blkid_new_probe();
