@@ -645,12 +645,11 @@ add_modules() {
 	done <"$work/modules"
 	am_dir=/lib/modules/$kver
 	mkdir -p -- "$new$am_dir"
-	for am_f in modules.builtin modules.builtin.modinfo; do
-		if [ -f "$moddir/$am_f" ]; then
-			cp -p -- "$moddir/$am_f" "$new$am_dir/$am_f"
-			note "$am_dir/$am_f" "module index"
-		fi
-	done
+	# modules.builtin: so that kmod in the ramfs knows built-in modules.
+	if [ -f "$moddir/modules.builtin" ]; then
+		cp -p -- "$moddir/modules.builtin" "$new$am_dir/modules.builtin"
+		note "$am_dir/modules.builtin" "module index"
+	fi
 	# modules.order: only the lines of the modules in the tree.
 	if [ -f "$moddir/modules.order" ]; then
 		(cd "$new$am_dir" && find . -name '*.ko*' | sed 's|^\./||; s|\.ko.*$|.ko|') >"$work/modlist"
