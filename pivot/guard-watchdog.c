@@ -135,6 +135,12 @@ void watchdog_start(const struct config *c, uint64_t deadline_at)
 		log_info("watchdog: not touching the host's watchdog from a child pid namespace");
 		return;
 	}
+	/* opening arms it with the driver's default, which nothing would
+	 * bound a step to: without a deadline, only systemd's stays armed */
+	if (!deadline_at && !wd_cap) {
+		log_info("watchdog: no deadline, not arming it");
+		return;
+	}
 	path = wd_path_pick(c, wd_cap > 0);
 	if (!path) {
 		log_info("watchdog: no device, the guardian alone keeps the deadline");

@@ -271,6 +271,24 @@ static void test_watchdog_off(void)
 	cleanup();
 }
 
+/* No deadline, no systemd watchdog: the device is not even opened. */
+static void test_watchdog_no_deadline(void)
+{
+	char wd[128];
+	struct config c;
+
+	setup();
+	snprintf(wd, sizeof(wd), "%s/watchdog", dir);
+	test_write_file(wd, "");
+	config_for_test(&c, 0, wd);
+	CHECK_EQ_INT(guard_start(&c, ACTION_REBOOT, 0), 0);
+	log_restore();
+	CHECK(!strstr(fake_sys_log, "ioctl:"));
+	if (pidns_is_initial())
+		CHECK_LOG("watchdog: no deadline, not arming it");
+	cleanup();
+}
+
 static void test_modules_missing(void)
 {
 	struct config c;
@@ -296,6 +314,7 @@ static const struct test tests[] = {
 	{ "watchdog_armed", test_watchdog_armed },
 	{ "watchdog_systemd", test_watchdog_systemd },
 	{ "watchdog_off", test_watchdog_off },
+	{ "watchdog_no_deadline", test_watchdog_no_deadline },
 	{ "modules_missing", test_modules_missing },
 };
 
