@@ -123,7 +123,7 @@ static void test_fires(void)
 	guard_step("unmount");
 	t = log_wait("deadline of 300 ms reached", 3000);
 	log_restore();
-	CHECK(t >= t0 + 300 && t < t0 + 600);
+	CHECK(t >= t0 + 300 && t < t0 + 1000);
 	CHECK(log_wait("cannot reboot, halt or power off", 2000));
 	CHECK_LOG("deadline of 300 ms reached during unmount (running for ");
 	CHECK_LOG("forcing poweroff\n");
@@ -162,7 +162,11 @@ static void test_past_deadline(void)
 	config_for_test(&c, 1, "off");
 	t0 = now_ms();
 	CHECK(guard_start(&c, ACTION_REBOOT, t0 > 50 ? t0 - 50 : 1) > 0);
-	CHECK(log_wait("reached during startup", 2000) < t0 + 300);
+	{
+		uint64_t t = log_wait("reached during startup", 2000);
+
+		CHECK(t && t < t0 + 1000);
+	}
 	cleanup();
 }
 
