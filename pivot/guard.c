@@ -90,7 +90,8 @@ static void sleep_until(uint64_t at_ms)
  * the namespace's init from any of its processes, makes init's exit
  * status SIGHUP (restart) or SIGINT (power off, halt), and exits the
  * caller, so the guardian ends the namespace as its PID 1 would. */
-static _Noreturn void guard_main(enum action a, uint64_t deadline_at, unsigned deadline_ms)
+static _Noreturn void guard_main(enum action a, uint64_t deadline_at, unsigned deadline_ms,
+				 pid_t parent)
 {
 	static const int next[] = { RB_AUTOBOOT, RB_HALT_SYSTEM };
 	int keep[3], fd, cmd = guard_reboot_cmd(a);
@@ -103,6 +104,11 @@ static _Noreturn void guard_main(enum action a, uint64_t deadline_at, unsigned d
 	sigfillset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
 	(void)prctl(PR_SET_NAME, "shutdownfs-grd", 0, 0, 0);
+	/* PID 1 never ends; a parent that does (a unit test) leaves nothing
+	 * to guard, and no guardian must outlive it */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != parent)
+		_exit(0);
 	(void)chdir("/");
 	/* hold nothing but the log: no old-root fds, no watchdog (PID 1
 	 * holds that one; a second holder would keep it open past a crash
@@ -134,20 +140,21 @@ static _Noreturn void guard_main(enum action a, uint64_t deadline_at, unsigned d
 
 int guard_start(const struct config *c, enum action a, uint64_t deadline_at)
 {
-	pid_t pid;
+	pid_t pid, parent;
 
 	watchdog_start(c, deadline_at);
 	if (!c->deadline_ms || !deadline_at) {
 		log_info("guardian: no deadline (deadline = 0)");
 		return 0;
 	}
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		log_err("guardian: fork: %s, running without a deadline", strerror(errno));
 		return -errno;
 	}
 	if (pid == 0)
-		guard_main(a, deadline_at, c->deadline_ms);
+		guard_main(a, deadline_at, c->deadline_ms, parent);
 	guardian = pid;
 	log_info("guardian %d: forcing %s in %lld ms", (int)pid, action_name(a),
 		 (long long)(deadline_at - now_ms()));

@@ -208,6 +208,46 @@ static void test_holds_nothing(void)
 	cleanup();
 }
 
+/* A guardian never outlives its parent: a failed test must not leave one
+ * paused forever. */
+static void test_dies_with_parent(void)
+{
+	struct config c;
+	char path[64];
+	pid_t child, g = 0;
+	int p[2], i;
+
+	setup();
+	CHECK(pipe(p) == 0);
+	config_for_test(&c, 10000, "off");
+	child = fork();
+	CHECK(child >= 0);
+	if (child == 0) {
+		g = guard_start(&c, ACTION_POWEROFF, now_ms() + 10000);
+		(void)!write(p[1], &g, sizeof(g));
+		_exit(0);
+	}
+	CHECK_EQ_INT(read(p[0], &g, sizeof(g)), sizeof(g));
+	CHECK(g > 0);
+	waitpid(child, NULL, 0);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)g);
+	for (i = 0; i < 100; i++) {
+		char buf[256] = "", *q;
+		FILE *f = fopen(path, "r");
+
+		if (!f)
+			break;
+		(void)!fgets(buf, sizeof(buf), f);
+		fclose(f);
+		q = strrchr(buf, ')');
+		if (q && q[2] == 'Z')
+			break;
+		poll(NULL, 0, 10);
+	}
+	CHECK(i < 100);
+	cleanup();
+}
+
 /* A regular file stands in for the device: the ioctls are the fake's. */
 static void test_watchdog_armed(void)
 {
@@ -315,6 +355,7 @@ static const struct test tests[] = {
 	{ "past_deadline", test_past_deadline },
 	{ "disabled", test_disabled },
 	{ "holds_nothing", test_holds_nothing },
+	{ "dies_with_parent", test_dies_with_parent },
 	{ "watchdog_armed", test_watchdog_armed },
 	{ "watchdog_systemd", test_watchdog_systemd },
 	{ "watchdog_off", test_watchdog_off },
