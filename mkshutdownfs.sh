@@ -423,7 +423,7 @@ tree_has_program() {
 }
 
 is_sh() {
-	case $1 in /bin/sh|/bin/ash|/usr/bin/sh|/bin/busybox) return 0 ;; esac
+	case $1 in sh|ash|/bin/sh|/bin/ash|/usr/bin/sh|/bin/busybox) return 0 ;; esac
 	return 1
 }
 
@@ -438,7 +438,11 @@ add_binary() {
 	fi
 }
 
+# Interpreter of a script (and the program `env` is to run): busybox for sh.
 add_interpreter() {
+	case $1 in
+	*/env) if [ -n "$2" ]; then add_interpreter "$2" "" "$3"; fi ;;
+	esac
 	if is_sh "$1"; then
 		want_busybox=1
 		return 0
@@ -446,12 +450,6 @@ add_interpreter() {
 	tree_has_program "$new" "$1" && return 0
 	find_program "$1" || die "interpreter $1 not found (${3#interpreter of })"
 	add_binary "$found" "$found" "$3"
-	case $1 in */env)
-		[ -z "$2" ] || tree_has_program "$new" "$2" || {
-			find_program "$2" || die "program $2 not found (${3#interpreter of })"
-			add_binary "$found" "$found" "$3"
-		} ;;
-	esac
 }
 
 # Applet link target of /DIR/NAME, relative to /bin/busybox.
@@ -552,9 +550,14 @@ hook_can_run() {
 		tree_has_program "$new" "$hc_p" && continue
 		find_program "$hc_p" || hc_missing="$hc_missing $hc_p"
 	done
-	if shebang "$2" && ! is_sh "$sb_interp"; then
-		tree_has_program "$new" "$sb_interp" || find_program "$sb_interp" ||
-			hc_missing="$hc_missing $sb_interp"
+	if shebang "$2"; then
+		hc_list=$sb_interp
+		case $sb_interp in */env) hc_list="$sb_interp $sb_arg" ;; esac
+		for hc_p in $hc_list; do
+			if is_sh "$hc_p"; then continue; fi
+			tree_has_program "$new" "$hc_p" || find_program "$hc_p" ||
+				hc_missing="$hc_missing $hc_p"
+		done
 	fi
 	[ -z "$hc_missing" ]
 }
@@ -726,12 +729,15 @@ resolve_output() {
 	if [ -e "$out" ] || [ -L "$out" ]; then
 		if [ ! -d "$out" ] || [ -L "$out" ]; then die "$out exists and is not a directory"; fi
 	fi
+	# The run refuses a skeleton under a directory that is not root's, or is
+	# writable by others without the sticky bit (pivot/skel-check.c).
 	ro_w=$(dirname -- "$out")
-	while [ "$ro_w" != / ]; do
-		if [ -n "$(find "$ro_w" -prune \( -perm -002 -o -perm -020 \) -print)" ]; then
-			warn "$ro_w is group/world-writable: shutdownfs refuses a skeleton under it (--skel)"
+	while :; do
+		if [ -n "$(find "$ro_w" -prune \( ! -user 0 -o \( -perm -002 -o -perm -020 \) ! -perm -1000 \) -print)" ]; then
+			warn "$ro_w is not root's or is group/world-writable: shutdownfs will refuse a skeleton under it"
 			break
 		fi
+		[ "$ro_w" != / ] || break
 		ro_w=$(dirname -- "$ro_w")
 	done
 }
@@ -842,6 +848,8 @@ check_modes() {
 	while IFS= read -r cmo_f; do problem "${cmo_f#"$1"}: group/world-writable"; done <"$work/c.f"
 	find "$1" ! -type l \( -perm -4000 -o -perm -2000 \) >"$work/c.f"
 	while IFS= read -r cmo_f; do problem "${cmo_f#"$1"}: setuid/setgid"; done <"$work/c.f"
+	find "$1" ! -type f ! -type d ! -type l >"$work/c.f"
+	while IFS= read -r cmo_f; do problem "${cmo_f#"$1"}: not a regular file, directory or symlink"; done <"$work/c.f"
 }
 
 check_hooks() {
