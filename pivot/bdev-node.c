@@ -2,7 +2,9 @@
  * devtmpfs, the old one may be gone), /dev/mapper/control, and libblkid
  * names for the log and the plan. Also the seam unit tests hook into. */
 #include <blkid/blkid.h>
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -197,4 +199,68 @@ unsigned blockgraph_probe(struct blockgraph *g)
 		n++;
 	}
 	return n;
+}
+
+/* A node of this device, by the name readlink() shows: stat() through
+ * /proc/PID/fd would reach a file on a hung FUSE or NFS mount and block. */
+static bool link_names(const char *target, const struct bdev *d)
+{
+	const char *base = strrchr(target, '/');
+
+	if (!base || !strstr(target, "/dev/"))
+		return false;
+	base++;
+	return strcmp(base, d->name) == 0 || (d->dm_name[0] && strcmp(base, d->dm_name) == 0);
+}
+
+static bool pid_holds(const char *proc, const char *pid, const struct bdev *d)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	struct dirent *de;
+	bool found = false;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/%s/fd", proc, pid);
+	dir = opendir(path);
+	while (dir && !found && (de = readdir(dir))) {
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		n = readlinkat(dirfd(dir), de->d_name, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		found = link_names(target, d);
+	}
+	if (dir)
+		closedir(dir);
+	return found;
+}
+
+const char *bdev_opener(const struct bdev *d, const char *proc, char *buf, size_t sz)
+{
+	struct dirent *de;
+	DIR *dir = opendir(proc);
+
+	buf[0] = '\0';
+	while (dir && !buf[0] && (de = readdir(dir))) {
+		char path[PATH_MAX], comm[64] = "?";
+		int fd;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || !pid_holds(proc, de->d_name, d))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/comm", proc, de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t n = read(fd, comm, sizeof(comm) - 1);
+			comm[n > 0 ? n : 0] = '\0';
+			comm[strcspn(comm, "\n")] = '\0';
+			close(fd);
+		}
+		snprintf(buf, sz, "pid %s (%s)", de->d_name, comm);
+	}
+	if (dir)
+		closedir(dir);
+	return buf;
 }

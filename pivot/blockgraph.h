@@ -134,6 +134,9 @@ int dm_control_open(const char *sysfs);
  * devices and anything stacked on a suspended one (a read would block).
  * Devices that cannot be opened stay "". Returns how many were probed. */
 unsigned blockgraph_probe(struct blockgraph *g);
+/* The first process with the device open ("pid 412 (mdadm)"), "" if none:
+ * matched by the names of /proc/PID/fd links, never by stat(). */
+const char *bdev_opener(const struct bdev *d, const char *proc, char *buf, size_t sz);
 /* Is any device at or below i suspended? Calls on such a stack can block. */
 bool bdev_on_suspended(const struct blockgraph *g, int i);
 

@@ -220,10 +220,17 @@ static bool dm_remove_one(const struct scope *s, struct blockgraph *g, int i, in
 		log_msg(lvl, "%s: removed, but sysfs still shows it", label);
 		return false;
 	}
-	if (dm_get_status(ctl, d->dev, &ds) == 0 && ds.open_count > 0)
-		log_msg(lvl, "%s: remove: %s, open count %d (a process or a lazily "
-			"detached mount holds it)", label, err_str(r), ds.open_count);
-	else
+	if (dm_get_status(ctl, d->dev, &ds) == 0 && ds.open_count > 0) {
+		char who[128];
+
+		/* the /proc walk only for what is really left */
+		if (last_try && bdev_opener(d, "/proc", who, sizeof(who))[0])
+			log_msg(lvl, "%s: remove: %s, open count %d, held open by %s", label,
+				err_str(r), ds.open_count, who);
+		else
+			log_msg(lvl, "%s: remove: %s, open count %d (a process or a lazily "
+				"detached mount holds it)", label, err_str(r), ds.open_count);
+	} else
 		log_msg(lvl, "%s: remove: %s", label, err_str(r));
 	return false;
 }

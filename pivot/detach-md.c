@@ -129,7 +129,7 @@ static bool md_stop_one(const struct scope *s, const struct blockgraph *g, int i
 	const struct bdev *d = &g->devs[i];
 	int lvl = last_try ? LOG_LVL_ERR : LOG_LVL_INFO;
 	bool guarded = bdev_on_suspended(g, i);
-	char state[32];
+	char state[32], who[128];
 	unsigned delay;
 	int r;
 
@@ -159,6 +159,8 @@ static bool md_stop_one(const struct scope *s, const struct blockgraph *g, int i
 	}
 	if (r == SPAWN_TIMEOUT)
 		log_msg(lvl, "%s: stop: no answer in time", d->name);
+	else if (r == -EBUSY && last_try && bdev_opener(d, "/proc", who, sizeof(who))[0])
+		log_msg(lvl, "%s: stop: %s, held open by %s", d->name, strerror(-r), who);
 	else if (r < 0)
 		log_msg(lvl, "%s: stop: %s%s", d->name, strerror(-r),
 			r == -EBUSY ? " (a process or a lazily detached mount holds it)" : "");

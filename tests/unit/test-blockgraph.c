@@ -1,6 +1,7 @@
 /* test-blockgraph.c — the sysfs graph and the teardown order on fixture trees
  * named after the stacks they reproduce (tests/fixtures/sysfs/). */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "harness.h"
@@ -326,6 +327,32 @@ static void test_probe(void)
 	unlink(image);
 }
 
+/* a process holding a device open is named from its fd links */
+static void test_opener(void)
+{
+	struct blockgraph g;
+	char proc[] = "/tmp/sdfs-proc-XXXXXX", path[PATH_MAX], who[128];
+
+	load("md1-luks-lvm", &g);
+	CHECK(mkdtemp(proc));
+	snprintf(path, sizeof(path), "%s/77", proc);
+	CHECK(mkdir(path, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/77/fd", proc);
+	CHECK(mkdir(path, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/77/fd/3", proc);
+	CHECK(symlink("/oldroot/dev/mapper/vg0-root", path) == 0);
+	snprintf(path, sizeof(path), "%s/77/fd/4", proc);
+	CHECK(symlink("socket:[123]", path) == 0);
+	snprintf(path, sizeof(path), "%s/77/comm", proc);
+	test_write_file(path, "fsck\n");
+	CHECK_STR(bdev_opener(&g.devs[blockgraph_find(&g, "dm-1")], proc, who, sizeof(who)),
+		  "pid 77 (fsck)");
+	CHECK_STR(bdev_opener(&g.devs[blockgraph_find(&g, "dm-2")], proc, who, sizeof(who)), "");
+	snprintf(path, sizeof(path), "rm -rf '%s'", proc);
+	CHECK(system(path) == 0);
+	blockgraph_free(&g);
+}
+
 static const struct test tests[] = {
 	{ "order_md1_luks_lvm", test_order_md1_luks_lvm },
 	{ "order_luks_on_lvm", test_order_luks_on_lvm },
@@ -346,6 +373,7 @@ static const struct test tests[] = {
 	{ "missing_sysfs", test_missing_sysfs },
 	{ "gone", test_gone },
 	{ "probe", test_probe },
+	{ "opener", test_opener },
 };
 
 TEST_MAIN(tests)
