@@ -122,7 +122,7 @@ static _Noreturn void guard_main(enum action a, uint64_t deadline_at, unsigned d
 	idx = __atomic_load_n(&rec->idx, __ATOMIC_ACQUIRE);
 	log_err("deadline of %u ms reached during %s (running for %llu ms), forcing %s",
 		deadline_ms, rec->step[idx][0] ? rec->step[idx] : "startup",
-		(unsigned long long)(now_ms() - rec->since[idx]),
+		rec->since[idx] ? (unsigned long long)(now_ms() - rec->since[idx]) : 0ULL,
 		cmd == RB_AUTOBOOT ? "reboot" : action_name(a));
 	/* no sync: on a dead device it blocks, and this is the way out */
 	(void)sys_reboot(cmd);
