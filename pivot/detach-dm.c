@@ -202,6 +202,7 @@ static bool dm_remove_one(const struct scope *s, struct blockgraph *g, int i, in
 			log_msg(lvl, "%s: suspended, resume: %s, skipping", label, err_str(r));
 			return false;
 		}
+		d->suspended = false;
 		log_notice("%s: resumed", label);
 	}
 	/* We never open the device itself: the last close of a block device
