@@ -928,10 +928,13 @@ restore_stale() {
 swap_in() {
 	if [ -d "$out" ]; then
 		mv -- "$out" "$out.old" || die "cannot move $out aside"
+		swapping=1
 		if [ "${MKSHUTDOWNFS_FAIL_AT:-}" = swap ] || ! mv -- "$new" "$out"; then
 			mv -- "$out.old" "$out"
+			swapping=0
 			die "cannot install $new as $out; $out left as it was"
 		fi
+		swapping=0
 		rm -rf -- "$out.old"
 	else
 		mv -- "$new" "$out" || die "cannot install $new as $out"
@@ -978,12 +981,16 @@ build() {
 }
 
 cleanup() {
+	# Killed between the two renames of the swap: put the old tree back.
+	if [ "$swapping" -eq 1 ] && [ ! -e "$out" ] && [ -d "$out.old" ]; then
+		mv -- "$out.old" "$out" || :
+	fi
 	if [ -n "$new" ] && [ -d "$new" ]; then rm -rf -- "$new"; fi
 	if [ -n "$work" ]; then rm -rf -- "$work"; fi
 }
 
 main() {
-	verbose=0 exitrd=0 out='' check_dir='' kver='' new='' work=''
+	verbose=0 exitrd=0 out='' check_dir='' kver='' new='' work='' swapping=0
 	multiarch='' musl_loader='' have_busybox=0 want_busybox=0 hooks_in='' hooks_out=
 	default_libdirs='/lib64 /usr/lib64 /lib /usr/lib'
 	modroot=${MKSHUTDOWNFS_MODROOT:-}
