@@ -41,6 +41,8 @@ Q := @
 endif
 
 .PHONY: all deps check unit ns vm install demo fuzz fuzz-replay bench clean distclean shellcheck
+shellcheck:
+	sh tests/unit/shellcheck.sh
 all: $(B)/shutdownfs
 
 deps: $(DEPS)/.stamp $(B)/.host-deps
@@ -96,12 +98,14 @@ demo: all
 	sh tests/vm/demo.sh
 
 bench: all
-	sh bench/run.sh
+	sh bench/stage1.sh
+	sh bench/skel-size.sh --no-write
+	sh bench/vm-bench.sh
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(B)/shutdownfs $(DESTDIR)$(SBINDIR)/shutdownfs
-	sed 's|@PREFIX@|$(PREFIX)|g' mkshutdownfs.sh > $(DESTDIR)$(SBINDIR)/mkshutdownfs
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' mkshutdownfs.sh > $(DESTDIR)$(SBINDIR)/mkshutdownfs
 	chmod 0755 $(DESTDIR)$(SBINDIR)/mkshutdownfs
 	rm -rf $(DESTDIR)$(LIBDIR)/hooks.d $(DESTDIR)$(LIBDIR)/ramfs-skel
 	cp -R hooks.d ramfs-skel $(DESTDIR)$(LIBDIR)/

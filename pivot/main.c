@@ -104,7 +104,11 @@ static _Noreturn void stage1(enum action a, uint64_t start_us)
 	int r;
 
 	log_info("%s %s: stage 1 on the old root", SHUTDOWNFS_VERSION, action_name(a));
-	(void)modules_preload(&cfg);
+	/* modules are global: a test namespace must not load them on the host */
+	if (pidns_is_initial())
+		(void)modules_preload(&cfg);
+	else if (cfg.npreload)
+		log_info("preload: skipped in a child PID namespace");
 	guard_prepare_watchdog(&cfg);
 	r = pivot_into_ramfs(&cfg);
 	if (r < 0) {
