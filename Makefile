@@ -41,8 +41,6 @@ Q := @
 endif
 
 .PHONY: all deps check unit ns vm install demo fuzz fuzz-replay bench clean distclean shellcheck
-shellcheck:
-	sh tests/unit/shellcheck.sh
 all: $(B)/shutdownfs
 
 deps: $(DEPS)/.stamp $(B)/.host-deps
@@ -96,6 +94,9 @@ fuzz-replay: $(B)/fuzz/fuzz-config
 
 demo: all
 	sh tests/vm/demo.sh
+
+shellcheck:
+	sh tests/unit/shellcheck.sh
 
 bench: all
 	sh bench/stage1.sh
