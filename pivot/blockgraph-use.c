@@ -340,6 +340,23 @@ unsigned blockgraph_sorted(const struct blockgraph *g, int *ret, unsigned max)
 	return n;
 }
 
+int blockgraph_load_ordered(struct blockgraph *g, const struct scope *s,
+			    int **ret_order, unsigned *ret_n)
+{
+	int r = blockgraph_load(g, s);
+
+	if (r < 0)
+		return r;
+	(void)blockgraph_order(g, s);
+	*ret_order = malloc((g->n + 1) * sizeof(**ret_order));
+	if (!*ret_order) {
+		blockgraph_free(g);
+		return -ENOMEM;
+	}
+	*ret_n = blockgraph_sorted(g, *ret_order, g->n);
+	return 0;
+}
+
 unsigned blockgraph_left(const struct scope *s, bool log_left)
 {
 	struct blockgraph g;

@@ -111,6 +111,12 @@ bool bdev_is_removable(const struct bdev *d);
 int blockgraph_order(struct blockgraph *g, const struct scope *s);
 /* Device indexes sorted by step, then name; returns the count. */
 unsigned blockgraph_sorted(const struct blockgraph *g, int *ret, unsigned max);
+/* The start of every teardown pass: load the graph from the scope's paths,
+ * order it, and list the devices by step into *ret_order (malloc'ed; free it
+ * and the graph). Returns 0 or blockgraph_load()'s negative errno, with
+ * nothing to free on error. */
+int blockgraph_load_ordered(struct blockgraph *g, const struct scope *s,
+			    int **ret_order, unsigned *ret_n);
 
 /* bdev-node.c: device nodes, the seam for tests, libblkid */
 struct blockgraph_hooks {

@@ -108,16 +108,9 @@ int dm_resume_all(const struct scope *s)
 	unsigned n, k, want = 0, failed = 0;
 	int ctl, r;
 
-	r = blockgraph_load(&g, s);
+	r = blockgraph_load_ordered(&g, s, &order, &n);
 	if (r < 0)
 		return r;
-	(void)blockgraph_order(&g, s);
-	order = malloc((g.n + 1) * sizeof(*order));
-	if (!order) {
-		blockgraph_free(&g);
-		return -ENOMEM;
-	}
-	n = blockgraph_sorted(&g, order, g.n);
 	for (k = 0; k < n; k++)
 		want += g.devs[order[k]].kind == BDEV_DM && g.devs[order[k]].suspended;
 	if (!want) {
@@ -244,19 +237,12 @@ int dm_detach_all(const struct scope *s, bool last_try, bool *changed, struct st
 	uint64_t busy_end;
 	int ctl, r;
 
-	r = blockgraph_load(&g, s);
+	r = blockgraph_load_ordered(&g, s, &order, &n);
 	if (r < 0) {
 		log_msg(last_try ? LOG_LVL_ERR : LOG_LVL_WARN, "read %s/class/block: %s",
 			s->sysfs, strerror(-r));
 		return r;
 	}
-	(void)blockgraph_order(&g, s);
-	order = malloc((g.n + 1) * sizeof(*order));
-	if (!order) {
-		blockgraph_free(&g);
-		return -ENOMEM;
-	}
-	n = blockgraph_sorted(&g, order, g.n);
 	for (k = 0; k < n; k++)
 		left += g.devs[order[k]].kind == BDEV_DM;
 	if (!left) {

@@ -177,19 +177,12 @@ int md_detach_all(const struct scope *s, bool last_try, bool *changed, struct st
 	uint64_t clean_end, busy_end, t0 = now_ms();
 	int r;
 
-	r = blockgraph_load(&g, s);
+	r = blockgraph_load_ordered(&g, s, &order, &n);
 	if (r < 0) {
 		log_msg(last_try ? LOG_LVL_ERR : LOG_LVL_WARN, "read %s/class/block: %s",
 			s->sysfs, strerror(-r));
 		return r;
 	}
-	(void)blockgraph_order(&g, s);
-	order = malloc((g.n + 1) * sizeof(*order));
-	if (!order) {
-		blockgraph_free(&g);
-		return -ENOMEM;
-	}
-	n = blockgraph_sorted(&g, order, g.n);
 	budget = clean_spent_ms >= MD_CLEAN_TOTAL_MS ? 0 : MD_CLEAN_TOTAL_MS - clean_spent_ms;
 	clean_end = now_ms() + (budget < MD_CLEAN_BUDGET_MS ? budget : MD_CLEAN_BUDGET_MS);
 	busy_end = now_ms() + MD_BUSY_BUDGET_MS;

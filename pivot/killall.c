@@ -16,24 +16,10 @@
 #include "log.h"
 #include "spawn.h"
 #include "sys.h"
+#include "sysfs.h"
 
 #define PF_KTHREAD 0x00200000U
 #define SURVIVOR_WAIT_MS 2000   /* after SIGKILL: D-state tasks may never go */
-
-static int read_file(const char *path, char *buf, size_t sz)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sz - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return (int)n;
-}
 
 /* comm, state and flags from /proc/PID/stat; comm may hold spaces and ')' */
 static int proc_stat(const char *dir, char *comm, size_t commsz, char *state, unsigned *flags)
@@ -43,7 +29,7 @@ static int proc_stat(const char *dir, char *comm, size_t commsz, char *state, un
 	int i;
 
 	snprintf(path, sizeof(path), "%s/stat", dir);
-	if (read_file(path, buf, sizeof(buf)) <= 0)
+	if (sysfs_read(path, buf, sizeof(buf)) <= 0)
 		return -ENOENT;
 	l = strchr(buf, '(');
 	r = strrchr(buf, ')');
@@ -66,7 +52,7 @@ bool killall_is_protected(const struct config *c, const char *dir)
 
 	snprintf(path, sizeof(path), "%s/cmdline", dir);
 	if (stat(dir, &st) == 0 && st.st_uid == 0 &&
-	    read_file(path, buf, sizeof(buf)) > 0 && buf[0] == '@')
+	    sysfs_read(path, buf, sizeof(buf)) > 0 && buf[0] == '@')
 		return true;
 	return proc_stat(dir, comm, sizeof(comm), &state, &flags) == 0 &&
 	       config_is_protected(c, comm);

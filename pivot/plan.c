@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "sysfs.h"
 #include "plan-data.h"
 
 static void add_warn(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -60,22 +61,6 @@ static int read_mounts(struct plan *p, const char *mountinfo)
 	return 0;
 }
 
-static int read_file(const char *path, char *buf, size_t sz)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	buf[0] = '\0';
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sz - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return (int)n;
-}
-
 /* Root-owned processes with argv[0][0] == '@' (root storage daemons), and
  * those the config names in `protect`: what the kill would spare. */
 static void read_procs(struct plan *p, const char *proc)
@@ -87,7 +72,6 @@ static void read_procs(struct plan *p, const char *proc)
 		struct plan_proc *pp = &p->procs[p->nprocs];
 		char path[PATH_MAX];
 		struct stat st;
-		char *nl;
 
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
@@ -95,13 +79,10 @@ static void read_procs(struct plan *p, const char *proc)
 		if (stat(path, &st) < 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/cmdline", proc, de->d_name);
-		if (read_file(path, pp->argv0, sizeof(pp->argv0)) <= 0)
+		if (sysfs_read(path, pp->argv0, sizeof(pp->argv0)) <= 0)
 			continue;       /* kernel thread, or gone */
 		snprintf(path, sizeof(path), "%s/%s/comm", proc, de->d_name);
-		read_file(path, pp->comm, sizeof(pp->comm));
-		nl = strchr(pp->comm, '\n');
-		if (nl)
-			*nl = '\0';
+		(void)sysfs_read(path, pp->comm, sizeof(pp->comm));
 		pp->pid = (pid_t)atoi(de->d_name);
 		pp->by_config = false;
 		if (st.st_uid == 0 && pp->argv0[0] == '@')

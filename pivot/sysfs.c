@@ -16,6 +16,7 @@ int sysfs_read(const char *path, char *buf, size_t sz)
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
+	buf[0] = '\0';
 	if (fd < 0)
 		return -errno;
 	n = read(fd, buf, sz - 1);

@@ -9,7 +9,8 @@
 
 #include "shutdownfs.h"
 
-/* Read a small file, trailing newline and spaces cut. Returns length or -errno. */
+/* Read a small file (sysfs, /proc), trailing newline and spaces cut; buf is
+ * "" on error. Returns length or -errno. */
 int sysfs_read(const char *path, char *buf, size_t sz);
 /* "MAJ:MIN" file -> dev_t. */
 int sysfs_read_devno(const char *path, dev_t *ret);
