@@ -143,6 +143,8 @@ modules_order() {
 
 add_modules() {
 	dest=$1 mdir=lib/modules/$KVER
+	# modprobe prints absolute paths
+	kabs=$(cd "$KDIR" && pwd -P)
 	mkdir -p "$dest/$mdir" "$dest/etc/vmtest"
 	: > "$dest/etc/vmtest/modules"
 	{ modules_order
@@ -151,12 +153,12 @@ add_modules() {
 		modprobe -d "$KDIR" -S "$KVER" -C /dev/null --show-depends "$m"
 	  done | awk '$1 == "insmod" {print $2}'; } |
 	while IFS= read -r ko; do
-		rel=${ko#"$KDIR"/}
+		rel=${ko#"$kabs"/}
 		mkdir -p "$dest/$(dirname "$rel")"
 		cp "$ko" "$dest/$rel"
 	done
 	modules_order | while IFS= read -r ko; do
-		echo "/${ko#"$KDIR"/}" >> "$dest/etc/vmtest/modules"
+		echo "/${ko#"$kabs"/}" >> "$dest/etc/vmtest/modules"
 	done
 	cp "$KDIR/$mdir/modules.order" "$KDIR/$mdir/modules.builtin" \
 		"$KDIR/$mdir/modules.builtin.modinfo" "$dest/$mdir/" 2>/dev/null || :
@@ -338,15 +340,22 @@ vm_prepare() {
 	disks_build
 }
 
-# vm_boot LOG LIMIT APPEND [DISK|ro:DISK|-qemu-arg]...
+# vm_boot LOG LIMIT APPEND [DISK|ro:DISK|-qemu-option VALUE]...
 # 0: qemu exited (guest powered off or rebooted); 2: halted (we stopped qemu);
 # 124: overran LIMIT seconds and was killed.
 vm_boot() {
 	log=$1 limit=$2 append=$3
 	shift 3
+	arg=""
 	for d; do
+		if [ -n "$arg" ]; then
+			set -- "$@" "$d"
+			arg=""
+			shift
+			continue
+		fi
 		case $d in
-		-*) set -- "$@" "$d" ;;
+		-*) set -- "$@" "$d"; arg=1 ;; # a qemu option; its value follows
 		ro:*) set -- "$@" -drive "file=${d#ro:},format=raw,if=virtio,readonly=on" ;;
 		*) set -- "$@" -drive "file=$d,format=raw,if=virtio,cache=unsafe" ;;
 		esac
@@ -428,7 +437,8 @@ boot_pair() {
 verdict_get() { sed -n 's/.*VERDICT {.*"'"$2"'":\([a-z0-9]*\).*/\1/p' "$1" | head -n 1; }
 # value of KEY=VALUE in the summary line of a run log
 summary_get() {
-	sed -n 's/.*shutdownfs: summary .*[ ]'"$2"'=\([^ ]*\).*/\1/p' "$1" | head -n 1
+	sed -n 's/.*shutdownfs: summary\( .*\)$/\1 /p' "$1" | head -n 1 |
+		sed -n 's/.* '"$2"'=\([^ ]*\) .*/\1/p'
 }
 # kernel timestamp in ms of the first line matching PATTERN
 ts_ms() {
