@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -53,15 +55,32 @@ static void hooks(enum phase p, enum action a)
 	(void)hooks_run_phase(HOOKS_DIR, p, a, cfg.hook_timeout_ms, &stats);
 }
 
-/* Stage 2, or the fallback on the old root (oldroot "/", no hooks). */
-static _Noreturn void run(enum action a, uint64_t start, const char *oldroot)
+static int guardian_start(enum action a, uint64_t start)
+{
+	guard_init();
+	return guard_start(&cfg, a, cfg.deadline_ms ? start + cfg.deadline_ms : 0);
+}
+
+/* Stage 2, or the fallback on the old root (oldroot "/", no hooks).
+ * old_guard: stage 1's guardian, which maps our binary from the old root:
+ * a new one takes over, then it goes. Stage 1's own guardian (after a
+ * failed pivot or exec) is kept: guard_pid() > 0. */
+static _Noreturn void run(enum action a, uint64_t start, const char *oldroot, int old_guard)
 {
 	struct scope s;
 	bool ramfs = strcmp(oldroot, "/") != 0;
-	int guardian;
+	int guardian = guard_pid();
 
-	guard_init();
-	guardian = guard_start(&cfg, a, cfg.deadline_ms ? start + cfg.deadline_ms : 0);
+	if (guardian <= 0)
+		guardian = guardian_start(a, start);
+	guard_step("stage 1: skeleton");
+	if (old_guard > 1 && old_guard != guardian) {
+		uint64_t end = now_ms() + 1000;
+
+		(void)kill(old_guard, SIGKILL);
+		while (waitpid(old_guard, NULL, WNOHANG) == 0 && now_ms() < end)
+			reap_sleep(1);
+	}
 	scope_init(&s, pidns_is_initial(), oldroot);
 	(void)scope_collect(&s);
 	loop_note_attached(&s);
@@ -101,9 +120,14 @@ static _Noreturn void run(enum action a, uint64_t start, const char *oldroot)
 static _Noreturn void stage1(enum action a, uint64_t start_us)
 {
 	uint64_t start = start_us / 1000;
+	int guardian;
 	int r;
 
 	log_info("%s %s: stage 1 on the old root", SHUTDOWNFS_VERSION, action_name(a));
+	/* reading the skeleton can block on a dead root device: the deadline
+	 * holds from the start */
+	guardian = guardian_start(a, start);
+	guard_step("stage 1: skeleton");
 	/* modules are global: a test namespace must not load them on the host */
 	if (pidns_is_initial())
 		(void)modules_preload(&cfg);
@@ -113,11 +137,11 @@ static _Noreturn void stage1(enum action a, uint64_t start_us)
 	r = pivot_into_ramfs(&cfg);
 	if (r < 0) {
 		log_err("cannot pivot into the ramfs, tearing down from the old root");
-		run(a, start, "/");
+		run(a, start, "/", 0);
 	}
 	pivot_clean_fds();
-	(void)pivot_reexec(&cfg, a, start_us);
-	run(a, start, OLDROOT);
+	(void)pivot_reexec(&cfg, a, start_us, guardian);
+	run(a, start, OLDROOT, 0);
 }
 
 int main(int argc, char **argv)
@@ -134,7 +158,7 @@ int main(int argc, char **argv)
 			return 2;
 		log_open();
 		config_defaults(&cfg);
-		run(ACTION_REBOOT, start, "/");
+		run(ACTION_REBOOT, start, "/", 0);
 	}
 	if (cl.mode == MODE_HELP) {
 		usage(1);
@@ -165,12 +189,12 @@ int main(int argc, char **argv)
 		log_info("stage 2 in the ramfs, %llu us after stage 1 began",
 			 (unsigned long long)(now_us() - start_us));
 		pivot_mount_api();
-		run(cl.action, start, OLDROOT);
+		run(cl.action, start, OLDROOT, cl.old_guard);
 	case MODE_EXITRD:
 		log_info("%s %s: exitrd, the old root is at %s", SHUTDOWNFS_VERSION,
 			 action_name(cl.action), OLDROOT);
 		pivot_mount_api();
-		run(cl.action, start, OLDROOT);
+		run(cl.action, start, OLDROOT, 0);
 	default:
 		stage1(cl.action, start_us);
 	}

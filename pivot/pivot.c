@@ -213,11 +213,11 @@ void pivot_clean_fds(void)
 	closedir(d);
 }
 
-int pivot_reexec(const struct config *c, enum action a, uint64_t start_us)
+int pivot_reexec(const struct config *c, enum action a, uint64_t start_us, int guardian)
 {
 	static char buf[8192];
 	char *argv[64];
-	char start[48];
+	char start[48], guard[48];
 	static char *const envp[] = { "PATH=/bin:/sbin:/usr/bin:/usr/sbin", NULL };
 	int n, i = 0;
 
@@ -225,6 +225,10 @@ int pivot_reexec(const struct config *c, enum action a, uint64_t start_us)
 	argv[i++] = (char *)"--stage2";
 	snprintf(start, sizeof(start), "--start-us=%llu", (unsigned long long)start_us);
 	argv[i++] = start;
+	if (guardian > 0) {
+		snprintf(guard, sizeof(guard), "--old-guard=%d", guardian);
+		argv[i++] = guard;
+	}
 	n = config_to_argv(c, argv + i, 64 - i - 2, buf, sizeof(buf));
 	if (n < 0)
 		return n;
