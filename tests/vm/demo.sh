@@ -9,6 +9,13 @@ set -eu
 
 yesno() { if [ "$1" = true ]; then echo yes; else echo "NO"; fi; }
 
+# ms between the first lines matching two patterns
+span() {
+	a=$(ts_ms "$1" "$2")
+	b=$(ts_ms "$1" "$3")
+	if [ -n "$a" ] && [ -n "$b" ]; then echo $((b - a)); fi
+}
+
 row() { printf '  %-34s %s\n' "$1" "$2"; }
 
 table() {
@@ -31,6 +38,8 @@ table() {
 	row "LUKS closed before power-off" "$(yesno "$luks") (crypt_left=${crypt:-?})"
 	row "data persisted (unsynced token)" "$(yesno "$(verdict_get "$CHECKLOG" token)")"
 	row "exec to power-off (guest clock)" "$ms ms"
+	w=$(span "$RUNLOG" 'shutdownfs: sent SIGTERM' 'shutdownfs: killing ')
+	[ -z "$w" ] || row "  of it, waiting on the straggler" "$w ms (it ignores SIGTERM)"
 	row "result (summary line)" "$(summary_get "$RUNLOG" result)"
 	echo "  console logs: $RUNLOG, $CHECKLOG"
 }

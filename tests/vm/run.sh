@@ -274,12 +274,21 @@ sc_softdog() {
 ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
 luks_on_lvm lvm_on_luks hung_hook watchdog softdog"
 
+# a rig that could not be prepared is a failure of the tier, not silence
+PREPARED=""
+on_exit() {
+	[ -n "$PREPARED" ] ||
+		echo "FAIL vm-setup: kernel, toolbox, root image or setup boot failed (stderr; $VM/logs/setup.log)"
+}
+
 main() {
 	if [ "$(id -u)" != 0 ]; then
 		skip all "needs root (packages, qemu disks)"
 		return 0
 	fi
+	trap on_exit EXIT
 	vm_prepare
+	PREPARED=1
 	if [ $# -eq 0 ]; then
 		# shellcheck disable=SC2086
 		set -- $ALL
