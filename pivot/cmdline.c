@@ -98,6 +98,13 @@ static int parse_long(struct cmdline *cl, int argc, char **argv, int *i, char *e
 		cl->start_us = strtoull(v, NULL, 10);
 		return 0;
 	}
+	r = opt_value("killed", argc, argv, i, &v, err, errsz);
+	if (r) {
+		if (r < 0)
+			return r;
+		cl->killed = (unsigned)strtoul(v, NULL, 10);
+		return 0;
+	}
 	r = opt_value("old-guard", argc, argv, i, &v, err, errsz);
 	if (r) {
 		if (r < 0)

@@ -99,6 +99,7 @@ struct cmdline {
 	const char *config_file;        /* --config */
 	unsigned long long start_us;    /* --start-us: stage 1's start, CLOCK_MONOTONIC */
 	int old_guard;                  /* --old-guard: stage 1's guardian, to replace */
+	unsigned killed;                /* --killed: SIGKILLs sent in stage 1 */
 	int nsets;                      /* argv options, applied after file/cmdline */
 	const char *set_key[64];
 	const char *set_val[64];

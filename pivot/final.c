@@ -17,14 +17,16 @@
 
 void final_summary(enum action a, const struct stats *st, uint64_t start_ms)
 {
-	bool clean = st->left == 0 && st->ro == 0 && st->detached == 0 && st->crypt_left == 0;
+	bool clean = st->left == 0 && st->ro == 0 && st->detached == 0 && st->crypt_left == 0 &&
+		     st->timeouts == 0;
 
 	log_notice("summary action=%s result=%s unmounted=%u ro=%u detached=%u swapoff=%u "
 		   "dm=%u md=%u loop=%u crypt_left=%u hooks_ok=%u hooks_failed=%u "
-		   "hooks_timeout=%u killed=%u left=%u ms=%llu",
+		   "hooks_timeout=%u killed=%u timeouts=%u left=%u ms=%llu",
 		   action_name(a), clean ? "clean" : "degraded", st->unmounted, st->ro,
 		   st->detached, st->swapoff, st->dm, st->md, st->loop, st->crypt_left,
-		   st->hooks_ok, st->hooks_failed, st->hooks_timeout, st->killed, st->left,
+		   st->hooks_ok, st->hooks_failed, st->hooks_timeout, st->killed, st->timeouts,
+		   st->left,
 		   (unsigned long long)(now_ms() - start_ms));
 }
 

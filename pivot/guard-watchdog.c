@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "guard-watchdog.h"
 #include "log.h"
 #include "modules.h"
@@ -171,6 +172,11 @@ void watchdog_start(const struct config *c, uint64_t deadline_at)
 			 "deadline: a step longer than that resets the machine", path,
 			 wd_timeout, remaining_s());
 	watchdog_ping();
+}
+
+int guard_watchdog_fd(void)
+{
+	return wd_fd;
 }
 
 void watchdog_ping(void)

@@ -5,7 +5,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <time.h>
@@ -90,6 +93,22 @@ static void sleep_until(uint64_t at_ms)
  * the namespace's init from any of its processes, makes init's exit
  * status SIGHUP (restart) or SIGINT (power off, halt), and exits the
  * caller, so the guardian ends the namespace as its PID 1 would. */
+/* stdio may be a file on the (dying) old root, where one write could block
+ * the process that must reach reboot(2): what a block device backs goes to
+ * /dev/null; pipes, sockets, the console and tmpfs files (st_dev major 0)
+ * stay. kmsg and the console are opened O_NONBLOCK by the log. */
+static void stdio_quiet(void)
+{
+	struct stat st;
+	int fd, nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	for (fd = 0; fd <= 2 && nul >= 0; fd++)
+		if (fstat(fd, &st) < 0 || major(st.st_dev) != 0)
+			(void)dup2(nul, fd);
+	if (nul > 2)
+		close(nul);
+}
+
 static _Noreturn void guard_main(enum action a, uint64_t deadline_at, unsigned deadline_ms,
 				 pid_t parent)
 {
@@ -117,6 +136,7 @@ static _Noreturn void guard_main(enum action a, uint64_t deadline_at, unsigned d
 	for (fd = 3; fd < 1024; fd++)
 		if (fd != keep[0] && fd != keep[1] && fd != keep[2])
 			(void)close(fd);
+	stdio_quiet();
 
 	sleep_until(deadline_at);
 	idx = __atomic_load_n(&rec->idx, __ATOMIC_ACQUIRE);

@@ -22,6 +22,10 @@ void guard_step(const char *step);
 /* The guardian's pid, 0 before guard_start() or when disabled. The final
  * kill must spare it (main.c passes guard_start()'s result to killall). */
 int guard_pid(void);
+/* The open watchdog device, or -1: the fd closer must keep it (closing it
+ * without the magic character leaves it armed, but our pings would then go
+ * to whatever reuses the number). */
+int guard_watchdog_fd(void);
 /* Load softdog when watchdog=auto and no /dev/watchdog0 exists. Stage 1,
  * while /lib/modules is still reachable. */
 void guard_prepare_watchdog(const struct config *c);

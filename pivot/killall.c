@@ -44,15 +44,29 @@ static int proc_stat(const char *dir, char *comm, size_t commsz, char *state, un
 	return 0;
 }
 
+/* The real uid: /proc/PID is owned by the effective one, which a setuid
+ * program at its prompt would pass off as root. */
+static bool real_uid_is_root(const char *dir)
+{
+	char path[320], buf[1024];
+	const char *u;
+	unsigned uid;
+
+	snprintf(path, sizeof(path), "%s/status", dir);
+	if (sysfs_read(path, buf, sizeof(buf)) <= 0 || !(u = strstr(buf, "\nUid:")))
+		return false;
+	return sscanf(u + 5, "%u", &uid) == 1 && uid == 0;
+}
+
 bool killall_is_protected(const struct config *c, const char *dir)
 {
 	char path[320], buf[8], comm[64], state;
 	unsigned flags;
-	struct stat st;
 
+	if (!real_uid_is_root(dir))
+		return false;
 	snprintf(path, sizeof(path), "%s/cmdline", dir);
-	if (stat(dir, &st) == 0 && st.st_uid == 0 &&
-	    sysfs_read(path, buf, sizeof(buf)) > 0 && buf[0] == '@')
+	if (sysfs_read(path, buf, sizeof(buf)) > 0 && buf[0] == '@')
 		return true;
 	return proc_stat(dir, comm, sizeof(comm), &state, &flags) == 0 &&
 	       config_is_protected(c, comm);
@@ -71,12 +85,14 @@ static void name_holding(const char *dir, const char *oldroot, char *out, size_t
 	snprintf(path, sizeof(path), "%s/fd", dir);
 	d = opendir(path);
 	while (d && (de = readdir(d))) {
+		/* the files it opened tell more than its stdio */
+		if (atoi(de->d_name) <= 2)
+			continue;
 		snprintf(path, sizeof(path), "%s/fd/%s", dir, de->d_name);
 		n = readlink(path, link, sizeof(link) - 1);
 		if (n <= 0)
 			continue;
 		link[n] = '\0';
-		/* the files it writes tell more than its stdio on /dev */
 		if (strstr(link, "/dev/") == link + (ol > 1 ? ol : 0) ||
 		    strncmp(link, "/dev/", 5) == 0)
 			continue;
@@ -175,7 +191,12 @@ int killall_run(const struct config *c, pid_t spare, const char *oldroot, struct
 	if (left == 0)
 		return 0;
 	st->killed += (unsigned)walk(c, spare, SIGKILL, true, oldroot);
-	left = wait_gone(c, spare, SURVIVOR_WAIT_MS);
+	left = wait_gone(c, spare, SURVIVOR_WAIT_MS / 2);
+	/* a fork during the first sweep escaped it */
+	if (left > 0) {
+		(void)walk(c, spare, SIGKILL, false, oldroot);
+		left = wait_gone(c, spare, SURVIVOR_WAIT_MS / 2);
+	}
 	if (left > 0)
 		log_err("%d processes survived SIGKILL (stuck in the kernel?), going on", left);
 	return left;

@@ -55,6 +55,33 @@ static void hooks(enum phase p, enum action a)
 	(void)hooks_run_phase(HOOKS_DIR, p, a, cfg.hook_timeout_ms, &stats);
 }
 
+static void sync_bounded(void)
+{
+	int r;
+
+	guard_step("sync");
+	r = spawn_sync(SYNC_TIMEOUT_MS);
+	if (r < 0) {
+		stats.timeouts++;
+		log_err("sync: %s, dirty data may be lost",
+			r == SPAWN_TIMEOUT ? "timed out" : strerror(-r));
+	}
+}
+
+/* The fallback keeps "/" mounted: read-only at best, and never clean. */
+static void root_read_only(void)
+{
+	int r = spawn_remount_ro("/", UMOUNT_TIMEOUT_MS);
+
+	if (r == 0) {
+		stats.ro++;
+		log_warn("/: remounted read-only, it stays mounted");
+	} else {
+		stats.left++;
+		log_err("/: remount read-only: %s", r == SPAWN_TIMEOUT ? "timed out" : strerror(-r));
+	}
+}
+
 static int guardian_start(enum action a, uint64_t start)
 {
 	guard_init();
@@ -73,7 +100,6 @@ static _Noreturn void run(enum action a, uint64_t start, const char *oldroot, in
 
 	if (guardian <= 0)
 		guardian = guardian_start(a, start);
-	guard_step("stage 1: skeleton");
 	if (old_guard > 1 && old_guard != guardian) {
 		uint64_t end = now_ms() + 1000;
 
@@ -100,18 +126,20 @@ static _Noreturn void run(enum action a, uint64_t start, const char *oldroot, in
 	guard_step("busy mounts");
 	(void)umount_finish(&s, &stats);
 	if (!ramfs)
-		(void)spawn_remount_ro("/", UMOUNT_TIMEOUT_MS);
+		root_read_only();
 	teardown_loop(&s, true, true);
 	if (ramfs) {
+		/* dirty pages of what is still up must reach network block
+		 * devices before the hooks log them out */
+		sync_bounded();
 		hooks(PHASE_POST_TEARDOWN, a);
 		hooks(PHASE_FINAL, a);
 	}
 
 	/* ---- point of no return: from here everything degrades and goes on ---- */
-	guard_step("sync");
-	(void)spawn_sync(SYNC_TIMEOUT_MS);
+	sync_bounded();
 	stats.crypt_left = dm_crypt_left(&s);
-	stats.left = (unsigned)(ramfs ? umount_count(&s) : 0) + blockgraph_left(&s, true);
+	stats.left += (unsigned)(ramfs ? umount_count(&s) : 0) + blockgraph_left(&s, true);
 	final_summary(a, &stats, start);
 	guard_step("reboot");
 	final_action(a, &cfg, &stats);
@@ -124,78 +152,140 @@ static _Noreturn void stage1(enum action a, uint64_t start_us)
 	int r;
 
 	log_info("%s %s: stage 1 on the old root", SHUTDOWNFS_VERSION, action_name(a));
-	/* reading the skeleton can block on a dead root device: the deadline
-	 * holds from the start */
+	/* reading modules and the skeleton can block on a dead root device:
+	 * the deadline holds from the start */
 	guardian = guardian_start(a, start);
-	guard_step("stage 1: skeleton");
+	guard_step("stage 1: modules");
 	/* modules are global: a test namespace must not load them on the host */
 	if (pidns_is_initial())
 		(void)modules_preload(&cfg);
 	else if (cfg.npreload)
 		log_info("preload: skipped in a child PID namespace");
 	guard_prepare_watchdog(&cfg);
+	/* SIGTERM while the processes still see the old root: their exit
+	 * handlers save state by absolute paths */
+	guard_step("stage 1: kill");
+	(void)killall_run(&cfg, guardian > 0 ? guardian : 0, "/", &stats);
+	guard_step("stage 1: skeleton");
 	r = pivot_into_ramfs(&cfg);
 	if (r < 0) {
 		log_err("cannot pivot into the ramfs, tearing down from the old root");
 		run(a, start, "/", 0);
 	}
 	pivot_clean_fds();
-	(void)pivot_reexec(&cfg, a, start_us, guardian);
+	(void)pivot_reexec(&cfg, a, start_us, guardian, stats.killed);
 	run(a, start, OLDROOT, 0);
+}
+
+/* PID 1 inherits dispositions from the init that exec'ed it: an ignored
+ * SIGCHLD would reap our children before we wait for them. SIG_DFL is safe
+ * for PID 1: the kernel drops signals it has no handler for. */
+static void signals_reset(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < 65; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* In a child PID namespace with the parent's /proc we most likely share the
+ * parent's mounts too (`unshare --pid` without --mount): pivoting and
+ * unmounting there would act on the host. Touch nothing, end. */
+static bool namespace_is_ours(void)
+{
+	char self[16];
+	ssize_t n;
+
+	if (pidns_is_initial())
+		return true;
+	n = readlink("/proc/self", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if (strcmp(self, "1") == 0)
+			return true;
+	}
+	log_err("child PID namespace without its own /proc (run under unshare --pid "
+		"--mount --fork and mount proc): refusing to touch anything, ending it");
+	return false;
+}
+
+/* PID 1 from here on: never return, never exit. */
+static _Noreturn void pid1(const struct cmdline *cl, uint64_t start_us)
+{
+	uint64_t start = start_us / 1000;
+	enum mode mode = cl->mode;
+	enum action a = cl->action;
+
+	signals_reset();
+	/* an init that ran `umount -a` took /proc and /sys with it */
+	pivot_mount_api();
+	log_open();
+	config_build(&cfg, cl, "/proc/cmdline");
+	if (mode == MODE_HELP || mode == MODE_VERSION || mode == MODE_PLAN ||
+	    a == ACTION_NONE) {
+		log_err("PID 1 cannot return: rebooting");
+		mode = MODE_RUN;
+		a = ACTION_REBOOT;
+	}
+	if (cl->start_us) {
+		start_us = cl->start_us;
+		start = start_us / 1000;
+	}
+	stats.killed = cl->killed;
+	if (!namespace_is_ours())
+		final_action(a, &cfg, &stats);
+	/* `exec shutdown poweroff` through a symlink is no exitrd handover */
+	if (mode == MODE_EXITRD && !pivot_is_mountpoint(OLDROOT)) {
+		log_info("run as /shutdown but %s is no mount point: running stage 1", OLDROOT);
+		mode = MODE_RUN;
+	}
+	switch (mode) {
+	case MODE_STAGE2:
+		log_info("stage 2 in the ramfs, %llu us after stage 1 began",
+			 (unsigned long long)(now_us() - start_us));
+		run(a, start, OLDROOT, cl->old_guard);
+	case MODE_EXITRD:
+		log_info("%s %s: exitrd, the old root is at %s", SHUTDOWNFS_VERSION,
+			 action_name(a), OLDROOT);
+		run(a, start, OLDROOT, 0);
+	default:
+		stage1(a, start_us);
+	}
 }
 
 int main(int argc, char **argv)
 {
 	struct cmdline cl;
 	char err[256];
-	uint64_t start_us = now_us(), start = start_us / 1000;
+	uint64_t start_us = now_us();
+	bool bad = cmdline_parse(argc, argv, &cl, err, sizeof(err)) < 0;
 
-	if (cmdline_parse(argc, argv, &cl, err, sizeof(err)) < 0) {
+	if (bad) {
 		fprintf(stderr, "shutdownfs: %s\n", err);
 		usage(2);
-		/* as PID 1 a bad argument must still end in a reboot */
-		if (getpid() != 1)
-			return 2;
-		log_open();
-		config_defaults(&cfg);
-		run(ACTION_REBOOT, start, "/", 0);
-	}
-	if (cl.mode == MODE_HELP) {
+		cl.mode = MODE_RUN;
+		cl.action = ACTION_NONE;
+	} else if (cl.mode == MODE_HELP) {
 		usage(1);
-		return 0;
-	}
-	if (cl.mode == MODE_VERSION) {
+	} else if (cl.mode == MODE_VERSION) {
 		printf("shutdownfs %s\n", SHUTDOWNFS_VERSION);
-		return 0;
-	}
-	if (cl.mode == MODE_PLAN) {
+		fflush(stdout);
+	} else if (cl.mode == MODE_PLAN && getpid() != 1) {
 		config_build(&cfg, &cl, "/proc/cmdline");
 		return plan_run(&cfg, cl.json) < 0 ? 1 : 0;
-	}
-	if (getpid() != 1) {
+	} else if (cl.mode != MODE_PLAN && getpid() != 1) {
 		fprintf(stderr, "shutdownfs: refusing to %s: not PID 1 of this PID namespace "
 			"(pid %d); nothing was changed\n", action_name(cl.action), (int)getpid());
 		return 2;
 	}
-	/* PID 1 from here on: never return, never exit */
-	log_open();
-	config_build(&cfg, &cl, "/proc/cmdline");
-	if (cl.start_us) {
-		start_us = cl.start_us;
-		start = start_us / 1000;
-	}
-	switch (cl.mode) {
-	case MODE_STAGE2:
-		log_info("stage 2 in the ramfs, %llu us after stage 1 began",
-			 (unsigned long long)(now_us() - start_us));
-		pivot_mount_api();
-		run(cl.action, start, OLDROOT, cl.old_guard);
-	case MODE_EXITRD:
-		log_info("%s %s: exitrd, the old root is at %s", SHUTDOWNFS_VERSION,
-			 action_name(cl.action), OLDROOT);
-		pivot_mount_api();
-		run(cl.action, start, OLDROOT, 0);
-	default:
-		stage1(cl.action, start_us);
-	}
+	if (getpid() != 1)
+		return bad ? 2 : 0;
+	pid1(&cl, start_us);
 }

@@ -9,9 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "log.h"
 #include "pivot.h"
 #include "skel-check.h"
@@ -55,25 +58,35 @@ static int mount_tmpfs(const struct config *c, char *ret_mp, size_t sz)
 	return -ENOENT;
 }
 
-/* The skeleton, if it is there and safe; else the ramfs holds only us. */
-static int fill(const struct config *c, int root)
+/* The skeleton, if it is there and safe, opened before the tmpfs is
+ * mounted (which may hide it, e.g. skel = /run/shutdownfs); -1 otherwise,
+ * and the ramfs holds only us. */
+static int skel_open(const struct config *c)
 {
-	struct skel_copy_stats cs = { 0 };
 	char why[PATH_MAX + 64];
-	unsigned long long exe_bytes = 0;
-	uint64_t t0 = now_us();
-	int r, src, exe;
+	int r, fd;
 
 	r = skel_check(c->skel, why, sizeof(why));
 	if (r < 0) {
 		log_err("skeleton %s: %s; going on without hooks", c->skel,
 			r == -ENOENT ? "missing" : why);
-	} else {
-		src = open(c->skel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (src < 0)
-			return -errno;
+		return -1;
+	}
+	fd = open(c->skel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		log_err("skeleton %s: %s; going on without hooks", c->skel, strerror(errno));
+	return fd;
+}
+
+static int fill(int src, int root)
+{
+	struct skel_copy_stats cs = { 0 };
+	unsigned long long exe_bytes = 0;
+	uint64_t t0 = now_us();
+	int r, exe;
+
+	if (src >= 0) {
 		r = skel_copy(src, root, &cs);
-		close(src);
 		if (r < 0)
 			return r;
 	}
@@ -103,7 +116,7 @@ static void make_dirs(int root)
 int pivot_into_ramfs(const struct config *c)
 {
 	char mp[PATH_MAX];
-	int root, r;
+	int root, r, skel;
 
 	/* pivot_root fails with EINVAL under a shared mount */
 	if (sys_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
@@ -111,17 +124,24 @@ int pivot_into_ramfs(const struct config *c)
 		log_err("make mounts private: %s", strerror(errno));
 		return r;
 	}
+	skel = skel_open(c);
 	r = mount_tmpfs(c, mp, sizeof(mp));
 	if (r < 0) {
 		log_err("mount tmpfs: no usable directory");
+		if (skel >= 0)
+			close(skel);
 		return r;
 	}
 	root = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0) {
 		r = -errno;
+		if (skel >= 0)
+			close(skel);
 		goto fail;
 	}
-	r = fill(c, root);
+	r = fill(skel, root);
+	if (skel >= 0)
+		close(skel);
 	if (r == 0)
 		make_dirs(root);
 	close(root);
@@ -145,7 +165,7 @@ fail:
 	return r;
 }
 
-static bool is_mountpoint(const char *path)
+bool pivot_is_mountpoint(const char *path)
 {
 	struct stat a, b;
 	char parent[64];
@@ -165,7 +185,7 @@ void pivot_mount_api(void)
 
 	for (i = 0; i < sizeof(api) / sizeof(api[0]); i++) {
 		(void)mkdir(api[i].path, 0755);
-		if (is_mountpoint(api[i].path))
+		if (pivot_is_mountpoint(api[i].path))
 			continue;
 		if (sys_mount(api[i].type, api[i].path, api[i].type, api[i].flags, NULL) < 0)
 			log_warn("mount %s: %s", api[i].path, strerror(errno));
@@ -174,12 +194,13 @@ void pivot_mount_api(void)
 
 static bool keep_stdio(int fd)
 {
-	struct stat st;
+	struct statfs sf;
 
-	if (fstat(fd, &st) < 0)
+	if (fstatfs(fd, &sf) < 0)
 		return false;
-	/* a test harness's pipe or socket holds nothing of the old root */
-	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+	/* an anonymous pipe or a socket (a test harness's) holds nothing of
+	 * the old root; a named FIFO on it would */
+	return sf.f_type == PIPEFS_MAGIC || sf.f_type == SOCKFS_MAGIC;
 }
 
 void pivot_clean_fds(void)
@@ -206,18 +227,20 @@ void pivot_clean_fds(void)
 		return;
 	while ((de = readdir(d))) {
 		fd = atoi(de->d_name);
-		if (fd <= 2 || fd == dirfd(d) || fd == logfds[0] || fd == logfds[1])
+		if (fd <= 2 || fd == dirfd(d) || fd == logfds[0] || fd == logfds[1] ||
+		    fd == guard_watchdog_fd())
 			continue;
 		close(fd);
 	}
 	closedir(d);
 }
 
-int pivot_reexec(const struct config *c, enum action a, uint64_t start_us, int guardian)
+int pivot_reexec(const struct config *c, enum action a, uint64_t start_us, int guardian,
+		 unsigned killed)
 {
 	static char buf[8192];
 	char *argv[64];
-	char start[48], guard[48];
+	char start[48], guard[48], kills[48];
 	static char *const envp[] = { "PATH=/bin:/sbin:/usr/bin:/usr/sbin", NULL };
 	int n, i = 0;
 
@@ -225,6 +248,8 @@ int pivot_reexec(const struct config *c, enum action a, uint64_t start_us, int g
 	argv[i++] = (char *)"--stage2";
 	snprintf(start, sizeof(start), "--start-us=%llu", (unsigned long long)start_us);
 	argv[i++] = start;
+	snprintf(kills, sizeof(kills), "--killed=%u", killed);
+	argv[i++] = kills;
 	if (guardian > 0) {
 		snprintf(guard, sizeof(guard), "--old-guard=%d", guardian);
 		argv[i++] = guard;

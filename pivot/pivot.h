@@ -21,6 +21,9 @@ void pivot_mount_api(void);
  * log's. Nothing may keep an fd on the old root. */
 void pivot_clean_fds(void);
 /* execve RAMFS_SELF for stage 2. Returns only on failure (negative errno). */
-int pivot_reexec(const struct config *c, enum action a, uint64_t start_us, int guardian);
+int pivot_reexec(const struct config *c, enum action a, uint64_t start_us, int guardian,
+		 unsigned killed);
+/* path is a mount point (its device differs from its parent's). */
+bool pivot_is_mountpoint(const char *path);
 
 #endif

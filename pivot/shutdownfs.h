@@ -34,6 +34,7 @@ struct stats {
 	unsigned hooks_failed;
 	unsigned hooks_timeout;
 	unsigned left;          /* mounts/devices in scope still present at the end */
+	unsigned timeouts;      /* calls that overran their deadline (umount, sync ...) */
 };
 
 /* What this run may touch. In the initial PID namespace: the whole machine.

@@ -51,8 +51,20 @@ static bool in_scope(const struct scope *s, struct libmnt_fs *fs)
 	return true;
 }
 
+struct target {
+	char path[PATH_MAX];
+	bool force;             /* network or FUSE: MNT_FORCE aborts what is queued */
+};
+
+static bool wants_force(struct libmnt_fs *fs)
+{
+	const char *t = mnt_fs_get_fstype(fs);
+
+	return mnt_fs_is_netfs(fs) || (t && strncmp(t, "fuse", 4) == 0);
+}
+
 /* Targets in scope, newest first. */
-static int collect(const struct scope *s, char (*ret)[PATH_MAX], int max)
+static int collect(const struct scope *s, struct target *ret, int max)
 {
 	struct libmnt_table *tb = mnt_new_table_from_file(s->mountinfo);
 	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_BACKWARD);
@@ -66,19 +78,45 @@ static int collect(const struct scope *s, char (*ret)[PATH_MAX], int max)
 		return -EIO;
 	}
 	while (n < max && mnt_table_next_fs(tb, it, &fs) == 0)
-		if (in_scope(s, fs))
-			snprintf(ret[n++], PATH_MAX, "%s", mnt_fs_get_target(fs));
+		if (in_scope(s, fs)) {
+			snprintf(ret[n].path, PATH_MAX, "%s", mnt_fs_get_target(fs));
+			ret[n++].force = wants_force(fs);
+		}
 	mnt_free_iter(it);
 	mnt_unref_table(tb);
 	return n;
 }
 
-static char (*targets)[PATH_MAX];
+static struct target *targets;
+
+/* Targets whose umount or remount overran: a dead device or server. Later
+ * passes skip them (each try would cost the full timeout again) and the
+ * last resort detaches them at once. */
+#define STUCK_MAX 32
+static char stuck[STUCK_MAX][PATH_MAX];
+static unsigned nstuck;
+
+static bool is_stuck(const char *t)
+{
+	unsigned i;
+
+	for (i = 0; i < nstuck; i++)
+		if (strcmp(stuck[i], t) == 0)
+			return true;
+	return false;
+}
+
+static void mark_stuck(const char *t, struct stats *st)
+{
+	st->timeouts++;
+	if (nstuck < STUCK_MAX && !is_stuck(t))
+		snprintf(stuck[nstuck++], PATH_MAX, "%s", t);
+}
 
 static int targets_get(const struct scope *s)
 {
 	if (!targets)
-		targets = calloc(MAX_TARGETS, PATH_MAX);
+		targets = calloc(MAX_TARGETS, sizeof(*targets));
 	if (!targets)
 		return -ENOMEM;
 	return collect(s, targets, MAX_TARGETS);
@@ -87,7 +125,9 @@ static int targets_get(const struct scope *s)
 int umount_count(const struct scope *s)
 {
 	int n = targets_get(s);
-	return n < 0 ? 0 : n;
+
+	/* a table we cannot read is not a clean one */
+	return n < 0 ? 1 : n;
 }
 
 int umount_pass(const struct scope *s, bool *changed, struct stats *st)
@@ -98,13 +138,19 @@ int umount_pass(const struct scope *s, bool *changed, struct stats *st)
 	if (before <= 0)
 		return 0;
 	for (i = 0; i < before; i++) {
-		r = spawn_umount(targets[i], 0, UMOUNT_TIMEOUT_MS);
+		const char *t = targets[i].path;
+
+		if (is_stuck(t))
+			continue;
+		r = spawn_umount(t, targets[i].force ? MNT_FORCE : 0, UMOUNT_TIMEOUT_MS);
 		if (r == 0) {
 			st->unmounted++;
-			log_info("unmounted %s", targets[i]);
+			log_info("unmounted %s", t);
+		} else if (r == SPAWN_TIMEOUT) {
+			mark_stuck(t, st);
+			log_warn("umount %s: timed out, will detach it", t);
 		} else {
-			log_debug("umount %s: %s, retrying later", targets[i],
-				  r == SPAWN_TIMEOUT ? "timed out" : strerror(-r));
+			log_debug("umount %s: %s, retrying later", t, strerror(-r));
 		}
 	}
 	after = targets_get(s);
@@ -159,15 +205,18 @@ int umount_finish(const struct scope *s, struct stats *st)
 	int n = targets_get(s), i, r;
 
 	for (i = 0; i < n; i++) {
-		const char *t = targets[i];
+		const char *t = targets[i].path;
 
-		r = spawn_remount_ro(t, UMOUNT_TIMEOUT_MS);
+		r = is_stuck(t) ? SPAWN_TIMEOUT : spawn_remount_ro(t, UMOUNT_TIMEOUT_MS);
 		if (r == 0) {
 			st->ro++;
 			log_warn("umount %s: busy, remounted read-only", t);
+		} else if (r == SPAWN_TIMEOUT) {
+			if (!is_stuck(t))
+				mark_stuck(t, st);
+			log_err("umount %s: stuck, detaching it as it is", t);
 		} else {
-			log_err("umount %s: busy, remount read-only: %s", t,
-				r == SPAWN_TIMEOUT ? "timed out" : strerror(-r));
+			log_err("umount %s: busy, remount read-only: %s", t, strerror(-r));
 		}
 		name_holders(t);
 		r = spawn_umount(t, MNT_DETACH, UMOUNT_TIMEOUT_MS);

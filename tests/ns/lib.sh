@@ -39,20 +39,29 @@ mkimg() {
 	echo "$W/$1.img" >> "$W/images"
 }
 
-# ns_run ACTION [ARGS...]: run the namespace; sets NS_RC (128+signal).
+# ns_run ACTION [ARGS...]: run the namespace; sets NS_RC (128+signal) and
+# NS_MS. Its stderr is an anonymous pipe: the run keeps only pipes and
+# sockets as stdio (a named FIFO would live on the old root).
 ns_run() {
-	mkfifo "$W/log.fifo"
-	cat "$W/log.fifo" > "$W/log" &
-	_cat=$!
 	_t0=$(date +%s%N)
-	timeout --signal=KILL "$NS_LIMIT" unshare --pid --mount --fork --kill-child \
-		sh "$NS_DIR/ns-init.sh" "$W" "$BIN" "$@" \
-		< /dev/null > "$W/stdout" 2> "$W/log.fifo" &
-	NS_PID=$!
-	[ -z "${NS_AFTER_START:-}" ] || "$NS_AFTER_START"
-	wait "$NS_PID" && NS_RC=0 || NS_RC=$?
+	: > "$W/nspid"
+	{
+		timeout --signal=KILL "$NS_LIMIT" unshare --pid --mount --fork --kill-child \
+			sh "$NS_DIR/ns-init.sh" "$W" "$BIN" "$@" < /dev/null > "$W/stdout" &
+		echo "$!" > "$W/nspid"
+		wait "$!"
+		echo "$?" > "$W/rc"
+	} 2>&1 | cat > "$W/log" &
+	_pipe=$!
+	if [ -n "${NS_AFTER_START:-}" ]; then
+		_i=0
+		while [ ! -s "$W/nspid" ] && [ "$_i" -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
+		NS_PID=$(cat "$W/nspid")
+		"$NS_AFTER_START"
+	fi
+	wait "$_pipe" || :
+	NS_RC=$(cat "$W/rc" 2>/dev/null || echo unknown)
 	NS_MS=$(( ($(date +%s%N) - _t0) / 1000000 ))
-	wait "$_cat" || :
 }
 
 # The signal the namespace's PID 1 died of, as unshare re-raises it.

@@ -191,7 +191,7 @@ if why=$(fuse_ready); then
 	fuse_setup
 	ns_run --kill-timeout 10 --deadline 3 reboot
 	judge ns/fuse-stuck-deadline "check_signal 129" \
-		"check_log 'deadline of 3000 ms reached during kill'" "check_log 'forcing reboot'" \
+		"check_log 'deadline of 3000 ms reached during stage 1: kill'" "check_log 'forcing reboot'" \
 		"check_within 5000"
 	ns_end
 

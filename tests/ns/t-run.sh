@@ -73,7 +73,7 @@ S
 run_fast poweroff
 judge ns/straggler-ignores-sigterm "check_signal 130" check_images_clean \
 	"check_token data /held" check_loops_detached \
-	"check_summary result=clean left=0" "check_log 'killing [0-9]* (sh) holding /oldroot/data/held'"
+	"check_summary result=clean left=0" "check_log 'killing [0-9]* (sh) holding /data/held'"
 ns_end
 
 # A filesystem on a loop file that lives inside another loop-mounted one.
@@ -217,4 +217,35 @@ S
 run_fast --skel /skel poweroff
 judge ns/ramfs-too-small "check_signal 130" check_images_clean "check_token data /token" \
 	check_loops_detached "check_log 'tearing down from the old root'"
+ns_end
+
+# PID 1 asked for --help (or plan): it prints, and still ends in a reboot.
+ns_begin
+base_data
+run_fast --help
+judge ns/pid1-help-reboots "check_signal 129" check_images_clean "check_token data /token" \
+	"check_log 'PID 1 cannot return: rebooting'" "check_summary action=reboot result=clean"
+ns_end
+
+# `exec shutdown poweroff` through a symlink named shutdown, with no /oldroot
+# mount: not an exitrd handover, so stage 1 runs.
+ns_begin
+base_data
+echo 'ln -s /usr/sbin/shutdownfs /bin/shutdown && exec /bin/shutdown --kill-timeout 1 poweroff' >> "$W/post.sh"
+ns_run
+judge ns/shutdown-symlink-not-exitrd "check_signal 130" check_images_clean "check_token data /token" \
+	"check_log 'no mount point: running stage 1'" "check_summary result=clean left=0"
+ns_end
+
+# An init that ran `umount -a` took /proc and /sys with it, and ignored
+# SIGCHLD: the run mounts what it needs and resets its signals.
+ns_begin
+base_data
+cat >> "$W/post.sh" <<'S'
+umount /proc /sys
+trap '' CHLD
+S
+run_fast poweroff
+judge ns/no-proc-sigchld-ignored "check_signal 130" check_images_clean "check_token data /token" \
+	check_loops_detached "check_summary result=clean left=0"
 ns_end
