@@ -33,8 +33,12 @@ static void unescape(char *s)
  * node (in the ramfs the old /dev may be gone or detached). */
 static int find_by_path(const struct blockgraph *g, const char *path)
 {
-	const char *base = strrchr(path, '/');
+	const char *base = strrchr(path, '/'), *dev = strstr(path, "/dev/");
 	unsigned i;
+
+	/* after the pivot a swap opened as /dev/dm-2 reads /oldroot/dev/dm-2 */
+	if (dev)
+		path = dev;
 
 	base = base ? base + 1 : path;
 	if (strncmp(path, "/dev/mapper/", 12) == 0) {

@@ -74,31 +74,19 @@ static int dm_child_run(void *p)
 	return dm_call(c->ctl, c->req, c->dev, &io);
 }
 
-/* Resume drains queued bios and remove runs the targets' presuspend: over a
- * suspended device both can wait for good, so there they run in a child. */
-static int dm_call_guarded(int ctl, unsigned long req, dev_t dev, bool guarded)
+/* Resume drains queued bios and remove runs the targets' presuspend (a thin
+ * pool, raid or cache target writes metadata there): over a suspended device
+ * or a dead path both can wait for good, so they always run in a child. */
+static int dm_call_child(int ctl, unsigned long req, dev_t dev)
 {
 	struct dm_child c = { ctl, req, dev };
 
-	if (!guarded)
-		return dm_child_run(&c);
 	return spawn_call(dm_child_run, &c, DM_CHILD_TIMEOUT_MS, "device-mapper ioctl");
 }
 
 static const char *err_str(int r)
 {
 	return r == SPAWN_TIMEOUT ? "no answer in time" : strerror(-r);
-}
-
-static bool below_suspended(const struct blockgraph *g, int i)
-{
-	const struct bdev *d = &g->devs[i];
-	unsigned k;
-
-	for (k = 0; k < d->nslaves; k++)
-		if (bdev_on_suspended(g, d->slaves[k]))
-			return true;
-	return false;
 }
 
 int dm_resume_all(const struct scope *s)
@@ -134,7 +122,7 @@ int dm_resume_all(const struct scope *s)
 		if (d->kind != BDEV_DM || !d->suspended)
 			continue;
 		bdev_label(d, label, sizeof(label));
-		r = dm_call_guarded(ctl, DM_DEV_SUSPEND, d->dev, below_suspended(&g, order[n]));
+		r = dm_call_child(ctl, DM_DEV_SUSPEND, d->dev);
 		if (r < 0) {
 			log_warn("%s: resume: %s, left suspended: I/O to it blocks", label, err_str(r));
 			failed++;
@@ -190,7 +178,7 @@ static bool dm_remove_one(const struct scope *s, struct blockgraph *g, int i, in
 		return false;
 	}
 	if (ds.suspended) {
-		r = dm_call_guarded(ctl, DM_DEV_SUSPEND, d->dev, below_suspended(g, i));
+		r = dm_call_child(ctl, DM_DEV_SUSPEND, d->dev);
 		if (r < 0) {
 			log_msg(lvl, "%s: suspended, resume: %s, skipping", label, err_str(r));
 			return false;
@@ -201,7 +189,7 @@ static bool dm_remove_one(const struct scope *s, struct blockgraph *g, int i, in
 	/* We never open the device itself: the last close of a block device
 	 * syncs it, and a sync on a device with no table blocks for good. */
 	for (delay = 20;; delay *= 2) {
-		r = dm_call_guarded(ctl, DM_DEV_REMOVE, d->dev, below_suspended(g, i));
+		r = dm_call_child(ctl, DM_DEV_REMOVE, d->dev);
 		if (r != -EBUSY || now_ms() + delay > busy_end)
 			break;
 		reap_sleep(delay);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "spawn.h"
 #include "sys.h"
 #include "sysfs.h"
 #include "teardown.h"
@@ -50,7 +51,31 @@ static bool loop_attached(const struct scope *s, const char *name)
 	return sysfs_read(path, buf, sizeof(buf)) > 0;
 }
 
+#define LOOP_TIMEOUT_MS 5000
+
+static int loop_clear_now(const char *name, dev_t dev);
+
+struct loop_arg {
+	const char *name;
+	dev_t dev;
+};
+
+/* The last close of a loop device flushes it: with the backing file on a
+ * dead server that blocks, so the open, LOOP_CLR_FD and close run in a child. */
+static int loop_clear_child(void *p)
+{
+	const struct loop_arg *a = p;
+	return loop_clear_now(a->name, a->dev);
+}
+
 static int loop_clear(const char *name, dev_t dev)
+{
+	struct loop_arg a = { name, dev };
+
+	return spawn_call(loop_clear_child, &a, LOOP_TIMEOUT_MS, name);
+}
+
+static int loop_clear_now(const char *name, dev_t dev)
 {
 	char node[64];
 	int fd, r;

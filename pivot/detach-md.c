@@ -128,7 +128,6 @@ static bool md_stop_one(const struct scope *s, const struct blockgraph *g, int i
 {
 	const struct bdev *d = &g->devs[i];
 	int lvl = last_try ? LOG_LVL_ERR : LOG_LVL_INFO;
-	bool guarded = bdev_on_suspended(g, i);
 	char state[32], who[128];
 	unsigned delay;
 	int r;
@@ -146,9 +145,9 @@ static bool md_stop_one(const struct scope *s, const struct blockgraph *g, int i
 			 md_is_external(d) ? " (is its mdmon alive?)" : "");
 	}
 	for (delay = 20;; delay *= 2) {
-		/* STOP_ARRAY writes the superblocks: a child, if a member may hang */
-		r = guarded ? spawn_call(md_stop_call, (void *)d, MD_CHILD_TIMEOUT_MS, d->name)
-			    : md_stop_call((void *)d);
+		/* STOP_ARRAY writes the superblocks: a member that hangs
+		 * without failing would stall PID 1, so a child */
+		r = spawn_call(md_stop_call, (void *)d, MD_CHILD_TIMEOUT_MS, d->name);
 		if (r != -EBUSY || now_ms() + delay > busy_end)
 			break;
 		reap_sleep(delay);

@@ -68,12 +68,15 @@ static bool swap_uses(const char *swaps, dev_t dev)
 	while (!found && fgets(line, sizeof(line), f)) {
 		struct stat st;
 
+		const char *node;
+
 		if (sscanf(line, "%4095s", path) != 1 || path[0] != '/')
 			continue;
-		/* a swap partition is the device itself; stat of a device
-		 * node does not block on the device */
-		if (strncmp(path, "/dev/", 5) == 0 && stat(path, &st) == 0 &&
-		    S_ISBLK(st.st_mode) && st.st_rdev == dev)
+		/* a swap partition is the device itself, looked up in our own
+		 * /dev (after the pivot it reads /oldroot/dev/...); stat of a
+		 * device node does not block on the device */
+		node = strstr(path, "/dev/");
+		if (node && stat(node, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == dev)
 			found = true;
 	}
 	fclose(f);
