@@ -83,13 +83,19 @@ kernel_pkgname() {
 	echo "$name"
 }
 
+kernel_cached() {
+	[ -f "$KDIR/.pkg" ] && [ -f "$KDIR/.kver" ] && [ -f "$KDIR.stamp" ] || return 1
+	KVER=$(cat "$KDIR/.kver")
+	KIMG=$KDIR/boot/vmlinuz-$KVER
+	[ -f "$KIMG" ] || return 1
+	cached=$(cat "$KDIR/.pkg")
+	# the pinned one, or what stands in for it while a mirror lacks it
+	[ "$cached" = "$KPKG" ] || [ "$cached" = "$(kernel_pkgname)" ]
+}
+
 kernel_fetch() {
 	KDIR=$VM/kernel
-	if [ -f "$KDIR/.pkg" ] && [ -f "$KDIR.stamp" ]; then
-		KVER=$(cat "$KDIR/.kver")
-		KIMG=$KDIR/boot/vmlinuz-$KVER
-		[ -f "$KIMG" ] && return 0
-	fi
+	kernel_cached && return 0
 	pkg=$(kernel_pkgname)
 	msg "fetching kernel package $pkg"
 	rm -rf "$KDIR" "$VM/kdl"
