@@ -128,6 +128,7 @@ static _Noreturn void run(enum action a, uint64_t start, const char *oldroot, in
 	if (!ramfs)
 		root_read_only();
 	teardown_loop(&s, true, true);
+	umount_released(&stats);
 	if (ramfs) {
 		/* dirty pages of what is still up must reach network block
 		 * devices before the hooks log them out */

@@ -8,11 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "spawn.h"
+#include "sysfs.h"
 #include "umount.h"
 
 #define MAX_TARGETS 1024
@@ -53,6 +56,7 @@ static bool in_scope(const struct scope *s, struct libmnt_fs *fs)
 
 struct target {
 	char path[PATH_MAX];
+	dev_t dev;
 	bool force;             /* network or FUSE: MNT_FORCE aborts what is queued */
 };
 
@@ -80,6 +84,7 @@ static int collect(const struct scope *s, struct target *ret, int max)
 	while (n < max && mnt_table_next_fs(tb, it, &fs) == 0)
 		if (in_scope(s, fs)) {
 			snprintf(ret[n].path, PATH_MAX, "%s", mnt_fs_get_target(fs));
+			ret[n].dev = mnt_fs_get_devno(fs);
 			ret[n++].force = wants_force(fs);
 		}
 	mnt_free_iter(it);
@@ -200,14 +205,36 @@ static void name_holders(const char *target)
 			 "by a loop device, or by the kernel", target);
 }
 
+/* Detached mounts, to see later whether their superblock went after all. */
+#define GONE_MAX 64
+static struct {
+	dev_t dev;
+	bool ro;
+	char path[PATH_MAX];
+} gone[GONE_MAX];
+static unsigned ngone;
+
+static void gone_add(const struct target *t, bool ro)
+{
+	if (ngone >= GONE_MAX)
+		return;
+	gone[ngone].dev = t->dev;
+	gone[ngone].ro = ro;
+	snprintf(gone[ngone++].path, PATH_MAX, "%s", t->path);
+}
+
 int umount_finish(const struct scope *s, struct stats *st)
 {
 	int n = targets_get(s), i, r;
+	bool ro[MAX_TARGETS];
 
+	/* all read-only first: detaching a parent takes its children along,
+	 * and a child must not go read-write into the dark */
 	for (i = 0; i < n; i++) {
 		const char *t = targets[i].path;
 
 		r = is_stuck(t) ? SPAWN_TIMEOUT : spawn_remount_ro(t, UMOUNT_TIMEOUT_MS);
+		ro[i] = r == 0;
 		if (r == 0) {
 			st->ro++;
 			log_warn("umount %s: busy, remounted read-only", t);
@@ -219,13 +246,71 @@ int umount_finish(const struct scope *s, struct stats *st)
 			log_err("umount %s: busy, remount read-only: %s", t, strerror(-r));
 		}
 		name_holders(t);
+	}
+	for (i = 0; i < n; i++) {
+		const char *t = targets[i].path;
+
 		r = spawn_umount(t, MNT_DETACH, UMOUNT_TIMEOUT_MS);
-		if (r == 0) {
+		if (r == 0 || r == -EINVAL || r == -ENOENT) {
+			/* EINVAL/ENOENT: it went with a parent detached before it */
 			st->detached++;
+			gone_add(&targets[i], ro[i]);
 			log_warn("%s: detached, superblock still referenced", t);
 		} else {
 			log_err("umount -l %s: %s", t, r == SPAWN_TIMEOUT ? "timed out" : strerror(-r));
 		}
 	}
 	return n;
+}
+
+/* Nothing claims the block device any more (an O_EXCL open succeeds, or the
+ * device is gone): the filesystem on it has been shut down. In a child:
+ * the last close of a block device syncs it. */
+static int bdev_unclaimed(void *p)
+{
+	char path[96], buf[512], *name;
+	dev_t dev = *(dev_t *)p;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent", major(dev), minor(dev));
+	if (sysfs_read(path, buf, sizeof(buf)) < 0)
+		return 0;               /* the device itself is gone */
+	name = strstr(buf, "DEVNAME=");
+	if (!name)
+		return -ENOENT;
+	name += 8;
+	name[strcspn(name, "\n")] = '\0';
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+void umount_released(struct stats *st)
+{
+	unsigned i, tries, left = ngone;
+
+	/* a release can finish a moment later (a loop device's backing file
+	 * is put from a workqueue) */
+	for (tries = 0; tries < 10 && left > 0; tries++) {
+		if (tries)
+			reap_sleep(100);
+		for (i = 0, left = 0; i < ngone; i++) {
+			if (!gone[i].dev)
+				continue;
+			if (major(gone[i].dev) == 0 ||
+			    spawn_call(bdev_unclaimed, &gone[i].dev, 2000, gone[i].path) != 0) {
+				left++;
+				continue;
+			}
+			st->detached--;
+			if (gone[i].ro)
+				st->ro--;
+			log_info("%s: released after the detach, its filesystem is closed",
+				 gone[i].path);
+			gone[i].dev = 0;
+		}
+	}
 }

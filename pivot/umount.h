@@ -16,6 +16,11 @@ int umount_pass(const struct scope *s, bool *changed, struct stats *st);
 /* Last resort for what stayed: remount read-only, then MNT_DETACH, naming
  * the holders. Returns how many were left. */
 int umount_finish(const struct scope *s, struct stats *st);
+/* After the last teardown pass: a detached mount whose block device is no
+ * longer claimed (the loop under it went, its holder died) has closed its
+ * filesystem after all; it no longer counts as read-only or detached.
+ * Anonymous filesystems (tmpfs, FUSE, NFS) cannot be told, and stay. */
+void umount_released(struct stats *st);
 /* Mounts in scope right now (for the summary). */
 int umount_count(const struct scope *s);
 

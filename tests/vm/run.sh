@@ -141,7 +141,7 @@ sc_loop_root() {
 	need_binary loop-root || return 0
 	boot_pair loop-root loop "vm.stage4=shutdownfs"
 	expect_exit poweroff
-	expect_summary loop 1 left 0 crypt_left 0
+	expect_summary loop 1 left 0 crypt_left 0 result clean
 	expect_clean_disks
 	report loop-root
 }
