@@ -13,26 +13,7 @@
 #include <unistd.h>
 
 #include "blockgraph.h"
-
-static int read_attr(const char *path, char *buf, size_t sz)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	buf[0] = '\0';
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sz - 1);
-	close(fd);
-	if (n < 0) {
-		buf[0] = '\0';
-		return -errno;
-	}
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = '\0';
-	return (int)n;
-}
+#include "sysfs.h"
 
 int bdev_attr(const char *sysfs, const char *name, const char *attr, char *buf, size_t sz)
 {
@@ -43,7 +24,7 @@ int bdev_attr(const char *sysfs, const char *name, const char *attr, char *buf, 
 		buf[0] = '\0';
 		return -ENAMETOOLONG;
 	}
-	return read_attr(path, buf, sz);
+	return sysfs_read(path, buf, sz);
 }
 
 static int parse_devno(const char *s, dev_t *ret)

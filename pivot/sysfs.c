@@ -21,8 +21,10 @@ int sysfs_read(const char *path, char *buf, size_t sz)
 		return -errno;
 	n = read(fd, buf, sz - 1);
 	close(fd);
-	if (n < 0)
+	if (n < 0) {
+		buf[0] = '\0';
 		return -errno;
+	}
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		n--;
 	buf[n] = '\0';
