@@ -49,8 +49,8 @@ ns_run() {
 		timeout --signal=KILL "$NS_LIMIT" unshare --pid --mount --fork --kill-child \
 			sh "$NS_DIR/ns-init.sh" "$W" "$BIN" "$@" < /dev/null > "$W/stdout" &
 		echo "$!" > "$W/nspid"
-		wait "$!"
-		echo "$?" > "$W/rc"
+		# callers may run under set -e: the non-zero status is the point
+		wait "$!" && echo 0 > "$W/rc" || echo "$?" > "$W/rc"
 	} 2>&1 | cat > "$W/log" &
 	_pipe=$!
 	if [ -n "${NS_AFTER_START:-}" ]; then
