@@ -212,8 +212,8 @@ static void warn_setup(struct plan *p)
 	const char *colon = strrchr(p->skel_why, ':');
 
 	if (p->skel_r == -ENOENT)
-		add_warn(p, "skeleton %s is missing: no ramfs, hooks will not run; the run "
-			 "falls back to the old root", p->c->skel);
+		add_warn(p, "skeleton %s is missing: the ramfs will hold only shutdownfs, "
+			 "hooks will not run", p->c->skel);
 	else if (p->skel_r == -EPERM && colon)
 		add_warn(p, "skeleton is%s: hooks will not run (%.*s)", colon + 1,
 			 (int)(colon - p->skel_why), p->skel_why);

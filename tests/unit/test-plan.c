@@ -205,7 +205,7 @@ static void test_warnings(void)
 	snprintf(cfg.skel, sizeof(cfg.skel), "%s", at("missing"));
 	plan("suspended", false, false);
 	CHECK(strstr(out, "/missing: missing"));
-	CHECK(strstr(out, "is missing: no ramfs, hooks will not run"));
+	CHECK(strstr(out, "is missing: the ramfs will hold only shutdownfs, hooks will not run"));
 	cleanup();
 }
 
