@@ -149,6 +149,7 @@ static _Noreturn void run(enum action a, uint64_t start, const char *oldroot, in
 static _Noreturn void stage1(enum action a, uint64_t start_us)
 {
 	uint64_t start = start_us / 1000;
+	struct scope s;
 	int guardian;
 	int r;
 
@@ -156,6 +157,11 @@ static _Noreturn void stage1(enum action a, uint64_t start_us)
 	/* reading modules and the skeleton can block on a dead root device:
 	 * the deadline holds from the start */
 	guardian = guardian_start(a, start);
+	/* a suspended device under the root would block every read below */
+	guard_step("stage 1: resume dm");
+	scope_init(&s, pidns_is_initial(), "/");
+	(void)scope_collect(&s);
+	(void)dm_resume_all(&s);
 	guard_step("stage 1: modules");
 	/* modules are global: a test namespace must not load them on the host */
 	if (pidns_is_initial())
