@@ -88,6 +88,18 @@ static int guardian_start(enum action a, uint64_t start)
 	return guard_start(&cfg, a, cfg.deadline_ms ? start + cfg.deadline_ms : 0);
 }
 
+/* SIGKILL a guardian another one has replaced, and reap it (bounded). */
+static void reap_guardian(int old, int current)
+{
+	uint64_t end = now_ms() + 1000;
+
+	if (old <= 1 || old == current)
+		return;
+	(void)kill(old, SIGKILL);
+	while (waitpid(old, NULL, WNOHANG) == 0 && now_ms() < end)
+		reap_sleep(1);
+}
+
 /* Stage 2, or the fallback on the old root (oldroot "/", no hooks).
  * old_guard: stage 1's guardian, which maps our binary from the old root:
  * a new one takes over, then it goes. Stage 1's own guardian (after a
@@ -100,13 +112,7 @@ static _Noreturn void run(enum action a, uint64_t start, const char *oldroot, in
 
 	if (guardian <= 0)
 		guardian = guardian_start(a, start);
-	if (old_guard > 1 && old_guard != guardian) {
-		uint64_t end = now_ms() + 1000;
-
-		(void)kill(old_guard, SIGKILL);
-		while (waitpid(old_guard, NULL, WNOHANG) == 0 && now_ms() < end)
-			reap_sleep(1);
-	}
+	reap_guardian(old_guard, guardian);
 	scope_init(&s, pidns_is_initial(), oldroot);
 	(void)scope_collect(&s);
 	loop_note_attached(&s);
@@ -146,7 +152,7 @@ static _Noreturn void run(enum action a, uint64_t start, const char *oldroot, in
 	final_action(a, &cfg, &stats);
 }
 
-static _Noreturn void stage1(enum action a, uint64_t start_us)
+static _Noreturn void stage1(enum action a, uint64_t start_us, int early_guard)
 {
 	uint64_t start = start_us / 1000;
 	struct scope s;
@@ -157,6 +163,7 @@ static _Noreturn void stage1(enum action a, uint64_t start_us)
 	/* reading modules and the skeleton can block on a dead root device:
 	 * the deadline holds from the start */
 	guardian = guardian_start(a, start);
+	reap_guardian(early_guard, guardian);
 	/* a suspended device under the root would block every read below */
 	guard_step("stage 1: resume dm");
 	scope_init(&s, pidns_is_initial(), "/");
@@ -229,11 +236,20 @@ static _Noreturn void pid1(const struct cmdline *cl, uint64_t start_us)
 	uint64_t start = start_us / 1000;
 	enum mode mode = cl->mode;
 	enum action a = cl->action;
+	int early_guard = 0;
 
 	signals_reset();
 	/* an init that ran `umount -a` took /proc and /sys with it */
 	pivot_mount_api();
 	log_open();
+	/* the config file may not be cached and the root device may be dead:
+	 * a guardian with the built-in deadline (and no watchdog, which the
+	 * real one opens) covers reading it */
+	if (mode == MODE_RUN) {
+		config_defaults(&cfg);
+		snprintf(cfg.watchdog, sizeof(cfg.watchdog), "off");
+		early_guard = guardian_start(a ? a : ACTION_REBOOT, start);
+	}
 	config_build(&cfg, cl, "/proc/cmdline");
 	if (mode == MODE_HELP || mode == MODE_VERSION || mode == MODE_PLAN ||
 	    a == ACTION_NONE) {
@@ -263,7 +279,7 @@ static _Noreturn void pid1(const struct cmdline *cl, uint64_t start_us)
 			 action_name(a), OLDROOT);
 		run(a, start, OLDROOT, 0);
 	default:
-		stage1(a, start_us);
+		stage1(a, start_us, early_guard);
 	}
 }
 
