@@ -50,13 +50,7 @@ done
 r=0
 while [ "$r" -lt "$ROUNDS" ]; do
 	ns_begin
-	for i in 1 2 3 4; do mkimg "n$i" 8; done
-	cat >> "$W/pre.sh" <<'S'
-mount -o loop "$W/n1.img" "$R/data"
-mkdir -p "$R/data/a" && mount -o loop "$W/n2.img" "$R/data/a"
-mkdir -p "$R/data/a/b" && mount -o loop "$W/n3.img" "$R/data/a/b"
-mkdir -p "$R/data/a/b/c" && mount -o loop "$W/n4.img" "$R/data/a/b/c"
-S
+	nested_four
 	ns_run --skel /none poweroff
 	sed -n 's/.*summary .* ms=\([0-9]*\)$/\1/p' "$W/log" >> /tmp/sfs-bench.deep
 	ns_end

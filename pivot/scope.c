@@ -22,9 +22,10 @@ bool pidns_is_initial(void)
 	static int cached = -1;
 	struct stat st;
 
-	if (cached < 0)
-		cached = stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == PROC_PID_INIT_INO;
-	return cached;
+	/* a failed probe (no /proc yet) is not an answer: ask again later */
+	if (cached < 0 && stat("/proc/self/ns/pid", &st) == 0)
+		cached = st.st_ino == PROC_PID_INIT_INO;
+	return cached > 0;
 }
 
 void scope_init(struct scope *s, bool whole_machine, const char *oldroot)

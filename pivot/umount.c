@@ -300,8 +300,12 @@ void umount_released(struct stats *st)
 		for (i = 0, left = 0; i < ngone; i++) {
 			if (!gone[i].dev)
 				continue;
-			if (major(gone[i].dev) == 0 ||
-			    spawn_call(bdev_unclaimed, &gone[i].dev, 2000, gone[i].path) != 0) {
+			/* tmpfs, FUSE, NFS: no device to ask; it stays detached */
+			if (major(gone[i].dev) == 0) {
+				gone[i].dev = 0;
+				continue;
+			}
+			if (spawn_call(bdev_unclaimed, &gone[i].dev, 2000, gone[i].path) != 0) {
 				left++;
 				continue;
 			}

@@ -39,6 +39,18 @@ mkimg() {
 	echo "$W/$1.img" >> "$W/images"
 }
 
+# nested_four: four images, each mounted inside the one before, at
+# /data, /data/a, /data/a/b, /data/a/b/c.
+nested_four() {
+	for i in 1 2 3 4; do mkimg "n$i" 8; done
+	cat >> "$W/pre.sh" <<'S'
+mount -o loop "$W/n1.img" "$R/data"
+mkdir -p "$R/data/a" && mount -o loop "$W/n2.img" "$R/data/a"
+mkdir -p "$R/data/a/b" && mount -o loop "$W/n3.img" "$R/data/a/b"
+mkdir -p "$R/data/a/b/c" && mount -o loop "$W/n4.img" "$R/data/a/b/c"
+S
+}
+
 # ns_run ACTION [ARGS...]: run the namespace; sets NS_RC (128+signal) and
 # NS_MS. Its stderr is an anonymous pipe: the run keeps only pipes and
 # sockets as stdio (a named FIFO would live on the old root).

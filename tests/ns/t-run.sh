@@ -35,13 +35,7 @@ done
 
 # Mounts nested four deep, each its own image; a file in the deepest.
 ns_begin
-for i in 1 2 3 4; do mkimg "n$i" 8; done
-cat >> "$W/pre.sh" <<'S'
-mount -o loop "$W/n1.img" "$R/data"
-mkdir -p "$R/data/a" && mount -o loop "$W/n2.img" "$R/data/a"
-mkdir -p "$R/data/a/b" && mount -o loop "$W/n3.img" "$R/data/a/b"
-mkdir -p "$R/data/a/b/c" && mount -o loop "$W/n4.img" "$R/data/a/b/c"
-S
+nested_four
 echo 'echo "$TOKEN" > /data/a/b/c/token' >> "$W/post.sh"
 run_fast poweroff
 judge ns/nested-4-deep "check_signal 130" check_images_clean "check_token n4 /token" \
