@@ -87,44 +87,9 @@ static int parse_long(struct cmdline *cl, int argc, char **argv, int *i, char *e
 	if (!strcmp(a, "--version")) { cl->mode = MODE_VERSION; return 0; }
 	if (!strcmp(a, "--json")) { cl->json = true; return 0; }
 	if (!strcmp(a, "--verbose")) return add_set(cl, "verbose", "yes", err, errsz);
-	if (!strcmp(a, "--stage2")) { cl->mode = MODE_STAGE2; return 0; }
 	r = opt_value("config", argc, argv, i, &v, err, errsz);
 	if (r)
 		return r < 0 ? r : (cl->config_file = v, 0);
-	r = opt_value("start-us", argc, argv, i, &v, err, errsz);
-	if (r) {
-		if (r < 0)
-			return r;
-		cl->start_us = strtoull(v, NULL, 10);
-		return 0;
-	}
-	r = opt_value("killed", argc, argv, i, &v, err, errsz);
-	if (r) {
-		if (r < 0)
-			return r;
-		cl->killed = (unsigned)strtoul(v, NULL, 10);
-		return 0;
-	}
-	r = opt_value("old-guard", argc, argv, i, &v, err, errsz);
-	if (r) {
-		if (r < 0)
-			return r;
-		cl->old_guard = atoi(v);
-		return 0;
-	}
-	r = opt_value("set", argc, argv, i, &v, err, errsz);
-	if (r) {
-		const char *eq;
-		if (r < 0)
-			return r;
-		eq = strchr(v, '=');
-		if (!eq) {
-			snprintf(err, errsz, "--set needs KEY=VALUE");
-			return -EINVAL;
-		}
-		/* key is cut at '=' by config_build via its length */
-		return add_set(cl, v, eq + 1, err, errsz);
-	}
 	for (k = 0; k < sizeof(value_opts) / sizeof(value_opts[0]); k++) {
 		r = opt_value(value_opts[k], argc, argv, i, &v, err, errsz);
 		if (r)
@@ -190,15 +155,17 @@ int cmdline_parse(int argc, char **argv, struct cmdline *cl, char *err, size_t e
 
 void config_build(struct config *c, const struct cmdline *cl, const char *cmdline_path)
 {
+	config_defaults(c);
+	(void)config_load_file(c, cl->config_file ? cl->config_file : CONFIG_DEFAULT_FILE);
+	if (cmdline_path)
+		(void)config_load_cmdline(c, cmdline_path);
+	config_apply_argv(c, cl);
+}
+
+void config_apply_argv(struct config *c, const struct cmdline *cl)
+{
 	int i;
 
-	config_defaults(c);
-	/* stage 2 gets the effective config of stage 1 through argv only */
-	if (cl->mode != MODE_STAGE2) {
-		(void)config_load_file(c, cl->config_file ? cl->config_file : CONFIG_DEFAULT_FILE);
-		if (cmdline_path)
-			(void)config_load_cmdline(c, cmdline_path);
-	}
 	for (i = 0; i < cl->nsets; i++) {
 		char key[32];
 		const char *k = cl->set_key[i];

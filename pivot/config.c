@@ -236,60 +236,36 @@ bool config_is_protected(const struct config *c, const char *comm)
 	return false;
 }
 
-static int join_list(char *out, size_t outsz, const char (*list)[CONFIG_NAME_MAX], unsigned n)
+
+static void join_list(char *out, size_t outsz, const char (*list)[CONFIG_NAME_MAX], unsigned n)
 {
 	size_t pos = 0;
 	unsigned i;
 
 	out[0] = '\0';
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && pos < outsz; i++) {
 		int w = snprintf(out + pos, outsz - pos, "%s%s", i ? " " : "", list[i]);
-		if (w < 0 || (size_t)w >= outsz - pos)
-			return -ENOSPC;
+
+		if (w < 0)
+			return;
 		pos += (size_t)w;
 	}
-	return 0;
 }
 
-int config_to_argv(const struct config *c, char **ret_argv, int max, char *buf, size_t bufsz)
+const char *config_value(const struct config *c, enum config_key k, char *buf, size_t sz)
 {
-	char list[CONFIG_LIST_MAX * CONFIG_NAME_MAX];
-	char val[PATH_MAX + 32];
-	size_t pos = 0;
-	int n = 0, k;
-
-	for (k = 0; k < KEY__MAX; k++) {
-		int w;
-
-		switch ((enum config_key)k) {
-		case KEY_SKEL: snprintf(val, sizeof(val), "%s", c->skel); break;
-		case KEY_DEADLINE: snprintf(val, sizeof(val), "%ums", c->deadline_ms); break;
-		case KEY_KILL_TIMEOUT: snprintf(val, sizeof(val), "%ums", c->kill_timeout_ms); break;
-		case KEY_HOOK_TIMEOUT: snprintf(val, sizeof(val), "%ums", c->hook_timeout_ms); break;
-		case KEY_WATCHDOG: snprintf(val, sizeof(val), "%s", c->watchdog); break;
-		case KEY_VERBOSE: snprintf(val, sizeof(val), "%s", c->verbose ? "yes" : "no"); break;
-		case KEY_KEXEC_WITH_KEYS:
-			snprintf(val, sizeof(val), "%s", c->kexec_with_keys ? "yes" : "no");
-			break;
-		case KEY_RAMFS_SIZE: snprintf(val, sizeof(val), "%llu", c->ramfs_size); break;
-		case KEY_PROTECT:
-		case KEY_PRELOAD:
-			if (join_list(list, sizeof(list), k == KEY_PROTECT ? c->protect : c->preload,
-				      k == KEY_PROTECT ? c->nprotect : c->npreload) < 0)
-				return -ENOSPC;
-			snprintf(val, sizeof(val), "%s", list);
-			break;
-		default:
-			continue;
-		}
-		if (n + 2 > max)
-			return -ENOSPC;
-		w = snprintf(buf + pos, bufsz - pos, "%s=%s", key_names[k], val);
-		if (w < 0 || (size_t)w >= bufsz - pos)
-			return -ENOSPC;
-		ret_argv[n++] = (char *)"--set";
-		ret_argv[n++] = buf + pos;
-		pos += (size_t)w + 1;
+	switch (k) {
+	case KEY_SKEL: snprintf(buf, sz, "%s", c->skel); break;
+	case KEY_DEADLINE: snprintf(buf, sz, "%ums", c->deadline_ms); break;
+	case KEY_KILL_TIMEOUT: snprintf(buf, sz, "%ums", c->kill_timeout_ms); break;
+	case KEY_HOOK_TIMEOUT: snprintf(buf, sz, "%ums", c->hook_timeout_ms); break;
+	case KEY_WATCHDOG: snprintf(buf, sz, "%s", c->watchdog); break;
+	case KEY_VERBOSE: snprintf(buf, sz, "%s", c->verbose ? "yes" : "no"); break;
+	case KEY_KEXEC_WITH_KEYS: snprintf(buf, sz, "%s", c->kexec_with_keys ? "yes" : "no"); break;
+	case KEY_RAMFS_SIZE: snprintf(buf, sz, "%llu", c->ramfs_size); break;
+	case KEY_PROTECT: join_list(buf, sz, c->protect, c->nprotect); break;
+	case KEY_PRELOAD: join_list(buf, sz, c->preload, c->npreload); break;
+	default: buf[0] = '\0'; break;
 	}
-	return n;
+	return buf;
 }

@@ -75,17 +75,13 @@ int config_load_file(struct config *c, const char *path);
 void config_parse_cmdline(struct config *c, const char *cmdline, size_t len);
 int config_load_cmdline(struct config *c, const char *path);
 
-/* Render the config as argv options for the stage-2 exec ("--set", "k=v"
- * pairs). Writes at most max pointers into ret_argv, using buf for strings.
- * Returns the number of argv entries, or -ENOSPC. */
-int config_to_argv(const struct config *c, char **ret_argv, int max, char *buf, size_t bufsz);
-
 bool config_is_protected(const struct config *c, const char *comm);
+/* One key's value as text, as a config file would say it. Returns buf. */
+const char *config_value(const struct config *c, enum config_key k, char *buf, size_t sz);
 
 /* Command line */
 enum mode {
-	MODE_RUN = 0,           /* stage 1: the action on the old root */
-	MODE_STAGE2,            /* re-exec'ed in the ramfs */
+	MODE_RUN = 0,           /* the action: stage 1, or stage 2 after the re-exec */
 	MODE_EXITRD,            /* exec'ed by systemd-shutdown as /shutdown */
 	MODE_PLAN,
 	MODE_HELP,
@@ -97,9 +93,6 @@ struct cmdline {
 	enum action action;
 	bool json;
 	const char *config_file;        /* --config */
-	unsigned long long start_us;    /* --start-us: stage 1's start, CLOCK_MONOTONIC */
-	int old_guard;                  /* --old-guard: stage 1's guardian, to replace */
-	unsigned killed;                /* --killed: SIGKILLs sent in stage 1 */
 	int nsets;                      /* argv options, applied after file/cmdline */
 	const char *set_key[64];
 	const char *set_val[64];
@@ -111,6 +104,8 @@ struct cmdline {
 int cmdline_parse(int argc, char **argv, struct cmdline *ret, char *err, size_t errsz);
 /* defaults < file < kernel cmdline < argv, with warnings to the log. */
 void config_build(struct config *c, const struct cmdline *cl, const char *cmdline_path);
+/* The options of argv alone, over what c holds. */
+void config_apply_argv(struct config *c, const struct cmdline *cl);
 void usage(int fd);
 
 #endif

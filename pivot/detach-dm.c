@@ -80,8 +80,11 @@ static int dm_child_run(void *p)
 static int dm_call_child(int ctl, unsigned long req, dev_t dev)
 {
 	struct dm_child c = { ctl, req, dev };
+	char what[48];
 
-	return spawn_call(dm_child_run, &c, DM_CHILD_TIMEOUT_MS, "device-mapper ioctl");
+	/* one key per device: a resume that hung means a remove hangs too */
+	snprintf(what, sizeof(what), "dm %u:%u", major(dev), minor(dev));
+	return spawn_call(dm_child_run, &c, DM_CHILD_TIMEOUT_MS, what);
 }
 
 static const char *err_str(int r)

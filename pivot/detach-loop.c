@@ -71,8 +71,10 @@ static int loop_clear_child(void *p)
 static int loop_clear(const char *name, dev_t dev)
 {
 	struct loop_arg a = { name, dev };
+	char what[64];
 
-	return spawn_call(loop_clear_child, &a, LOOP_TIMEOUT_MS, name);
+	snprintf(what, sizeof(what), "loop %s", name);
+	return spawn_call(loop_clear_child, &a, LOOP_TIMEOUT_MS, what);
 }
 
 static int loop_clear_now(const char *name, dev_t dev)

@@ -128,7 +128,7 @@ static bool md_stop_one(const struct scope *s, const struct blockgraph *g, int i
 {
 	const struct bdev *d = &g->devs[i];
 	int lvl = last_try ? LOG_LVL_ERR : LOG_LVL_INFO;
-	char state[32], who[128];
+	char state[32], who[128], what[64];
 	unsigned delay;
 	int r;
 
@@ -144,10 +144,11 @@ static bool md_stop_one(const struct scope *s, const struct blockgraph *g, int i
 		log_warn("%s: still %s, stopping anyway%s", d->name, state,
 			 md_is_external(d) ? " (is its mdmon alive?)" : "");
 	}
+	snprintf(what, sizeof(what), "md %s", d->name);
 	for (delay = 20;; delay *= 2) {
 		/* STOP_ARRAY writes the superblocks: a member that hangs
 		 * without failing would stall PID 1, so a child */
-		r = spawn_call(md_stop_call, (void *)d, MD_CHILD_TIMEOUT_MS, d->name);
+		r = spawn_call(md_stop_call, (void *)d, MD_CHILD_TIMEOUT_MS, what);
 		if (r != -EBUSY || now_ms() + delay > busy_end)
 			break;
 		reap_sleep(delay);

@@ -1,5 +1,6 @@
-/* final.c — sync, one summary line, reboot(2); if it returns, the next
- * action; if all fail, reap forever. PID 1 exiting would panic the kernel. */
+/* final.c — the summary line and the one reboot sequence: reboot(2) with
+ * the action; if it returns, the next action; if all fail, reap forever.
+ * PID 1 exiting would panic the kernel. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -15,10 +16,10 @@
 #define RB_KEXEC 0x45584543
 #endif
 
-void final_summary(enum action a, const struct stats *st, uint64_t start_ms)
+void final_summary(enum action a, const struct stats *st, uint64_t start_ms, bool incomplete)
 {
-	bool clean = st->left == 0 && st->ro == 0 && st->detached == 0 && st->crypt_left == 0 &&
-		     st->timeouts == 0;
+	bool clean = !incomplete && st->left == 0 && st->ro == 0 && st->detached == 0 &&
+		     st->crypt_left == 0 && st->timeouts == 0;
 
 	log_notice("summary action=%s result=%s unmounted=%u ro=%u detached=%u swapoff=%u "
 		   "dm=%u md=%u loop=%u crypt_left=%u hooks_ok=%u hooks_failed=%u "
@@ -42,7 +43,8 @@ static bool kexec_loaded(void)
 	return c == '1';
 }
 
-int final_reboot_cmd(enum action a, const struct config *c, const struct stats *st)
+int final_reboot_cmd(enum action a, const struct config *c, const struct stats *st,
+		     bool crypt_known)
 {
 	switch (a) {
 	case ACTION_POWEROFF:
@@ -50,6 +52,12 @@ int final_reboot_cmd(enum action a, const struct config *c, const struct stats *
 	case ACTION_HALT:
 		return RB_HALT_SYSTEM;
 	case ACTION_KEXEC:
+		/* fail closed: a run that could not count them may have left keys */
+		if (!crypt_known && !c->kexec_with_keys) {
+			log_err("kexec refused: cannot tell whether dm-crypt keys are left, "
+				"they would survive into the next kernel; rebooting");
+			return RB_AUTOBOOT;
+		}
 		if (st->crypt_left > 0 && !c->kexec_with_keys) {
 			log_err("kexec refused: %u dm-crypt mappings left, their keys would "
 				"survive into the next kernel; rebooting", st->crypt_left);
@@ -67,11 +75,12 @@ int final_reboot_cmd(enum action a, const struct config *c, const struct stats *
 	}
 }
 
-_Noreturn void final_action(enum action a, const struct config *c, const struct stats *st)
+_Noreturn void final_action(enum action a, const struct config *c, const struct stats *st,
+			    bool crypt_known)
 {
 	static const int fallback[] = { RB_AUTOBOOT, RB_HALT_SYSTEM };
 	size_t i;
-	int cmd = final_reboot_cmd(a, c, st);
+	int cmd = final_reboot_cmd(a, c, st, crypt_known);
 
 	(void)sys_reboot(cmd);
 	log_err("reboot(2) %s: %s, trying the next action", action_name(a), strerror(errno));

@@ -15,6 +15,7 @@
 #include "hooks.h"
 #include "hooks-run.h"
 #include "log.h"
+#include "state.h"
 #include "spawn.h"
 
 #define HOOK_READ_BUDGET (1 << 20)   /* bytes per wake-up, so the deadline is checked */
@@ -276,6 +277,7 @@ enum hook_result hook_run(const struct hook *h, enum action a)
 		goto fail_early;
 	}
 	(void)setpgid(pid, pid);        /* also here: no race with the first kill */
+	state()->hook_pgid = pid;       /* the keeper kills it with an abandoned worker */
 	(void)fcntl(outp[0], F_SETFL, O_NONBLOCK);
 	(void)fcntl(errp[0], F_SETFL, O_NONBLOCK);
 

@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "guard.h"
 #include "hooks.h"
 #include "hooks-run.h"
 #include "log.h"
+#include "state.h"
 
 #define HOOKS_MAX 128                   /* per phase; the rest is named and skipped */
 #define HOOK_TIMEOUT_DEFAULT_MS 10000
@@ -215,9 +215,10 @@ int hooks_run_phase(const char *dir, enum phase p, enum action a,
 			continue;
 		}
 		h.timeout_ms = hook_timeout_read(&h, default_timeout_ms);
-		/* so a deadline that fires now names the hook; pings the watchdog */
+		/* so a deadline that fires now names the hook, and the phase's
+		 * budget covers the hook's own timeout and its SIGKILL */
 		snprintf(step, sizeof(step), "hook %s", h.label);
-		guard_step(step);
+		state_step(step, h.timeout_ms + 2000);
 		r = hook_run(&h, a);
 		close(h.fd);
 		if (r != HOOK_OK)

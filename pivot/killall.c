@@ -72,6 +72,39 @@ bool killall_is_protected(const struct config *c, const char *dir)
 	       config_is_protected(c, comm);
 }
 
+/* Each pid is judged once: the poll of the grace period reads only
+ * /proc/PID/stat, never cmdline, which takes the target's mmap lock (held
+ * by a process stuck in a page fault on a dead NFS or FUSE mount). A pid
+ * reused meanwhile keeps its verdict; the window is one grace period. */
+struct verdict {
+	pid_t pid;
+	bool spared;
+};
+static struct verdict *verdicts;
+static size_t nverdicts, maxverdicts;
+
+static bool judged_spared(const struct config *c, pid_t pid, const char *dir)
+{
+	struct verdict *v;
+	size_t i;
+
+	for (i = 0; i < nverdicts; i++)
+		if (verdicts[i].pid == pid)
+			return verdicts[i].spared;
+	if (nverdicts == maxverdicts) {
+		size_t m = maxverdicts ? maxverdicts * 2 : 256;
+
+		v = realloc(verdicts, m * sizeof(*v));
+		if (!v)
+			return killall_is_protected(c, dir);
+		verdicts = v;
+		maxverdicts = m;
+	}
+	verdicts[nverdicts].pid = pid;
+	verdicts[nverdicts].spared = killall_is_protected(c, dir);
+	return verdicts[nverdicts++].spared;
+}
+
 /* What a survivor holds: its first fd or cwd under the old root. */
 static void name_holding(const char *dir, const char *oldroot, char *out, size_t outsz)
 {
@@ -133,14 +166,16 @@ static int walk(const struct config *c, pid_t spare, int sig, bool report, const
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		pid = (pid_t)strtol(de->d_name, NULL, 10);
-		if (pid == self || pid == spare || pid <= 0)
+		/* PID 1 is the keeper; a signal to it from inside its
+		 * namespace is dropped anyway */
+		if (pid == self || pid == spare || pid <= 1)
 			continue;
 		snprintf(dir, sizeof(dir), "/proc/%d", (int)pid);
 		if (proc_stat(dir, comm, sizeof(comm), &state, &flags) < 0)
 			continue;
 		if ((flags & PF_KTHREAD) || state == 'Z' || state == 'X')
 			continue;
-		if (killall_is_protected(c, dir)) {
+		if (judged_spared(c, pid, dir)) {
 			if (report && sig == SIGTERM)
 				log_info("sparing protected process %d (%s)", (int)pid, comm);
 			continue;

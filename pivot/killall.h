@@ -8,8 +8,8 @@
 #include "config.h"
 
 /* SIGTERM+SIGCONT, wait up to c->kill_timeout_ms while reaping, SIGKILL,
- * name each survivor. spare: a pid of ours to leave alone (the guardian),
- * or 0. Returns the number of processes still alive at the end. */
+ * name each survivor. PID 1 and the caller are spared, and so is `spare`
+ * if not 0. Returns the number of processes still alive at the end. */
 int killall_run(const struct config *c, pid_t spare, const char *oldroot, struct stats *st);
 
 /* Protected: root-owned with argv[0][0] == '@', or comm listed in protect. */

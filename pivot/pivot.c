@@ -1,7 +1,8 @@
 /* pivot.c — stage 1 on the old root: private mounts, a size-bounded tmpfs on
  * a directory that already exists (the old root may be read-only), the
- * skeleton and ourselves copied in, pivot_root, fresh API filesystems,
- * re-exec from the tmpfs so nothing we run is mapped from the old root. */
+ * skeleton and ourselves copied in, pivot_root, fresh API filesystems (the
+ * worker's part); the fd cleanup and the re-exec from the tmpfs, so nothing
+ * we run is mapped from the old root (PID 1's part). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,13 +15,14 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "guard.h"
 #include "log.h"
 #include "pivot.h"
 #include "skel-check.h"
 #include "skel.h"
 #include "spawn.h"
+#include "state.h"
 #include "sys.h"
+#include "watchdog.h"
 
 /* Where the tmpfs goes: /run is a writable tmpfs on most machines; the
  * others only need to exist. Mounting over one hides it, which is harmless
@@ -113,9 +115,8 @@ static void make_dirs(int root)
 		(void)mkdirat(root, dirs[i], 0755);
 }
 
-int pivot_into_ramfs(const struct config *c)
+int pivot_into_ramfs(const struct config *c, char *mp, size_t mpsz)
 {
-	char mp[PATH_MAX];
 	int root, r, skel;
 
 	/* pivot_root fails with EINVAL under a shared mount */
@@ -125,7 +126,7 @@ int pivot_into_ramfs(const struct config *c)
 		return r;
 	}
 	skel = skel_open(c);
-	r = mount_tmpfs(c, mp, sizeof(mp));
+	r = mount_tmpfs(c, mp, mpsz);
 	if (r < 0) {
 		log_err("mount tmpfs: no usable directory");
 		if (skel >= 0)
@@ -228,42 +229,31 @@ void pivot_clean_fds(void)
 	while ((de = readdir(d))) {
 		fd = atoi(de->d_name);
 		if (fd <= 2 || fd == dirfd(d) || fd == logfds[0] || fd == logfds[1] ||
-		    fd == guard_watchdog_fd())
+		    fd == logfds[2] || fd == watchdog_fd() || fd == STATE_FD)
 			continue;
 		close(fd);
 	}
 	closedir(d);
 }
 
-int pivot_reexec(const struct config *c, enum action a, uint64_t start_us, int guardian,
-		 unsigned killed)
+int pivot_reexec(enum action a)
 {
-	static char buf[8192];
-	char *argv[64];
-	char start[48], guard[48], kills[48];
+	char *argv[] = { (char *)RAMFS_SELF, (char *)action_name(a), NULL };
 	static char *const envp[] = { "PATH=/bin:/sbin:/usr/bin:/usr/sbin", NULL };
-	int n, i = 0;
+	int r;
 
-	argv[i++] = (char *)RAMFS_SELF;
-	argv[i++] = (char *)"--stage2";
-	snprintf(start, sizeof(start), "--start-us=%llu", (unsigned long long)start_us);
-	argv[i++] = start;
-	snprintf(kills, sizeof(kills), "--killed=%u", killed);
-	argv[i++] = kills;
-	if (guardian > 0) {
-		snprintf(guard, sizeof(guard), "--old-guard=%d", guardian);
-		argv[i++] = guard;
+	/* the run record travels on STATE_FD, the watchdog on its own fd:
+	 * nothing on the command line says "stage 2" (state_adopt()) */
+	if (fcntl(STATE_FD, F_SETFD, 0) < 0) {
+		log_err("exec %s: no run record to pass (%s), going on from the old binary",
+			RAMFS_SELF, strerror(errno));
+		return -EBADF;
 	}
-	n = config_to_argv(c, argv + i, 64 - i - 2, buf, sizeof(buf));
-	if (n < 0)
-		return n;
-	i += n;
-	argv[i++] = (char *)action_name(a);
-	argv[i] = NULL;
 	log_close();
 	execve(RAMFS_SELF, argv, envp);
-	n = -errno;
+	r = -errno;
+	(void)fcntl(STATE_FD, F_SETFD, FD_CLOEXEC);
 	log_open();
-	log_err("exec %s: %s, going on from the old binary", RAMFS_SELF, strerror(-n));
-	return n;
+	log_err("exec %s: %s, going on from the old binary", RAMFS_SELF, strerror(-r));
+	return r;
 }

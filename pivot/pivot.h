@@ -2,6 +2,7 @@
 #ifndef PIVOT_H
 #define PIVOT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -13,16 +14,18 @@
  * root is at /oldroot, and fresh proc, sysfs and devtmpfs are mounted.
  * On failure nothing is pivoted and the old root is as it was (but private).
  * Returns 0 or a negative errno. */
-int pivot_into_ramfs(const struct config *c);
+int pivot_into_ramfs(const struct config *c, char *ret_mp, size_t mpsz);
 /* Mount proc, sysfs and devtmpfs at /proc, /sys, /dev where missing. */
 void pivot_mount_api(void);
-/* stdio onto the new /dev (the console in the initial PID namespace; pipes
- * and sockets of a test harness are kept), every other fd closed but the
- * log's. Nothing may keep an fd on the old root. */
+/* stdio onto /dev/console (in the initial PID namespace; /dev/null
+ * otherwise; pipes and sockets of a test harness are kept), every other fd
+ * closed but the log's, the watchdog's and the run record's. Nothing may
+ * keep an fd on the old root: stage 1 does it first thing, so that even the
+ * fallback can remount "/" read-only. */
 void pivot_clean_fds(void);
-/* execve RAMFS_SELF for stage 2. Returns only on failure (negative errno). */
-int pivot_reexec(const struct config *c, enum action a, uint64_t start_us, int guardian,
-		 unsigned killed);
+/* execve RAMFS_SELF for stage 2 with the run record on STATE_FD. Returns
+ * only on failure (negative errno). */
+int pivot_reexec(enum action a);
 /* path is a mount point (its device differs from its parent's). */
 bool pivot_is_mountpoint(const char *path);
 

@@ -48,17 +48,7 @@ const char *plan_size(unsigned long long bytes, char *buf, size_t sz)
 
 const char *plan_config_value(const struct config *c, enum config_key k, char *buf, size_t sz)
 {
-	static char pool[16384];
-	char *argv[2 * KEY__MAX + 2];
-	const char *name = config_key_name(k);
-	size_t n = strlen(name);
-	int i, argc = config_to_argv(c, argv, 2 * KEY__MAX + 2, pool, sizeof(pool));
-
-	buf[0] = '\0';
-	for (i = 1; i < argc; i += 2)
-		if (strncmp(argv[i], name, n) == 0 && argv[i][n] == '=')
-			snprintf(buf, sz, "%s", argv[i] + n + 1);
-	return buf;
+	return config_value(c, k, buf, sz);
 }
 
 const char *plan_skel_verdict(const struct plan *p)

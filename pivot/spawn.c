@@ -2,6 +2,7 @@
  * a child, never PID 1. Polls with backoff, no fixed sleeps. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 
 #include "log.h"
 #include "spawn.h"
+#include "state.h"
 #include "sys.h"
 
 uint64_t now_ms(void)
@@ -63,7 +65,35 @@ void reap_sleep(unsigned ms)
 	}
 }
 
-bool spawn_no_fork;
+bool stuck_has(const char *key)
+{
+	const struct stuck_set *ss = &state()->stuck;
+	unsigned i;
+
+	for (i = 0; i < ss->n && i < STUCK_MAX; i++)
+		if (strncmp(ss->key[i], key, STUCK_KEY_MAX - 1) == 0)
+			return true;
+	return false;
+}
+
+void stuck_add(const char *key)
+{
+	struct stuck_set *ss = &state()->stuck;
+
+	if (!key[0] || stuck_has(key))
+		return;
+	/* full: later calls on this object cost their timeout again, which
+	 * the phase budgets still bound */
+	if (ss->n >= STUCK_MAX)
+		return;
+	snprintf(ss->key[ss->n], STUCK_KEY_MAX, "%s", key);
+	__atomic_add_fetch(&ss->n, 1, __ATOMIC_RELEASE);
+}
+
+static void inflight_set(const char *what)
+{
+	snprintf(state()->inflight, STUCK_KEY_MAX, "%s", what ? what : "");
+}
 
 int spawn_call(int (*fn)(void *), void *arg, unsigned timeout_ms, const char *what)
 {
@@ -72,8 +102,10 @@ int spawn_call(int (*fn)(void *), void *arg, unsigned timeout_ms, const char *wh
 	int st;
 	pid_t pid;
 
-	if (spawn_no_fork)
-		return fn(arg);
+	if (stuck_has(what)) {
+		log_debug("%s: timed out before, not trying again", what);
+		return SPAWN_TIMEOUT;
+	}
 	pid = fork();
 	if (pid < 0) {
 		/* no child, no bound: do not risk a blocking call in PID 1 */
@@ -89,18 +121,30 @@ int spawn_call(int (*fn)(void *), void *arg, unsigned timeout_ms, const char *wh
 		r = fn(arg);
 		_exit(r < 0 ? (-r) & 0xff : r & 0xff);
 	}
+	/* the keeper marks it stuck should this worker be abandoned meanwhile */
+	inflight_set(what);
 	end = now_ms() + timeout_ms;
 	for (;;) {
-		pid_t w = waitpid(pid, &st, WNOHANG);
+		pid_t w = waitpid(pid, &st, WNOHANG | WUNTRACED);
 
+		if (w == pid && WIFSTOPPED(st)) {
+			/* a hook's kill -STOP -1 must not cost the whole timeout */
+			(void)kill(pid, SIGCONT);
+			continue;
+		}
 		if (w == pid)
 			break;
-		if (w < 0 && errno != EINTR)
+		if (w < 0 && errno != EINTR) {
+			inflight_set(NULL);
 			return -ECHILD;
+		}
 		if (now_ms() >= end) {
 			/* a child in D state ignores SIGKILL until the I/O ends;
 			 * the reaper collects it if it ever does */
 			(void)kill(pid, SIGKILL);
+			stuck_add(what);
+			state()->stats.timeouts++;
+			inflight_set(NULL);
 			log_warn("%s: no answer after %u ms, leaving it behind", what, timeout_ms);
 			return SPAWN_TIMEOUT;
 		}
@@ -108,6 +152,7 @@ int spawn_call(int (*fn)(void *), void *arg, unsigned timeout_ms, const char *wh
 		if (step < 20)
 			step *= 2;
 	}
+	inflight_set(NULL);
 	if (WIFEXITED(st))
 		return -WEXITSTATUS(st);
 	return -EINTR;
@@ -129,7 +174,10 @@ int spawn_umount(const char *target, int flags, unsigned timeout_ms)
 {
 	struct umount_args a = { target, flags };
 
-	return spawn_call(do_umount, &a, timeout_ms, target);
+	char what[STUCK_KEY_MAX];
+
+	snprintf(what, sizeof(what), "umount %s", target);
+	return spawn_call(do_umount, &a, timeout_ms, what);
 }
 
 static int do_remount_ro(void *p)
@@ -141,7 +189,11 @@ static int do_remount_ro(void *p)
 
 int spawn_remount_ro(const char *target, unsigned timeout_ms)
 {
-	return spawn_call(do_remount_ro, (void *)target, timeout_ms, target);
+	char what[STUCK_KEY_MAX];
+
+	/* a remount on the same superblock hangs where its umount did */
+	snprintf(what, sizeof(what), "umount %s", target);
+	return spawn_call(do_remount_ro, (void *)target, timeout_ms, what);
 }
 
 static int do_swapoff(void *p)
@@ -151,7 +203,10 @@ static int do_swapoff(void *p)
 
 int spawn_swapoff(const char *path, unsigned timeout_ms)
 {
-	return spawn_call(do_swapoff, (void *)path, timeout_ms, path);
+	char what[STUCK_KEY_MAX];
+
+	snprintf(what, sizeof(what), "swapoff %s", path);
+	return spawn_call(do_swapoff, (void *)path, timeout_ms, what);
 }
 
 static int do_sync(void *p)

@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "spawn.h"
+#include "state.h"
 #include "sysfs.h"
 #include "umount.h"
 
@@ -97,8 +98,8 @@ static struct target *targets;
 /* Targets whose umount or remount overran: a dead device or server. Later
  * passes skip them (each try would cost the full timeout again) and the
  * last resort detaches them at once. */
-#define STUCK_MAX 32
-static char stuck[STUCK_MAX][PATH_MAX];
+#define UMOUNT_STUCK_MAX 32
+static char stuck[UMOUNT_STUCK_MAX][PATH_MAX];
 static unsigned nstuck;
 
 static bool is_stuck(const char *t)
@@ -113,8 +114,8 @@ static bool is_stuck(const char *t)
 
 static void mark_stuck(const char *t, struct stats *st)
 {
-	st->timeouts++;
-	if (nstuck < STUCK_MAX && !is_stuck(t))
+	/* spawn_call() counted the timeout */
+	if (nstuck < UMOUNT_STUCK_MAX && !is_stuck(t))
 		snprintf(stuck[nstuck++], PATH_MAX, "%s", t);
 }
 
@@ -288,6 +289,14 @@ static int bdev_unclaimed(void *p)
 	return 0;
 }
 
+static const char *probe_key(const char *path)
+{
+	static char key[STUCK_KEY_MAX];
+
+	snprintf(key, sizeof(key), "probe %s", path);
+	return key;
+}
+
 void umount_released(struct stats *st)
 {
 	unsigned i, tries, left = ngone;
@@ -305,7 +314,7 @@ void umount_released(struct stats *st)
 				gone[i].dev = 0;
 				continue;
 			}
-			if (spawn_call(bdev_unclaimed, &gone[i].dev, 2000, gone[i].path) != 0) {
+			if (spawn_call(bdev_unclaimed, &gone[i].dev, 2000, probe_key(gone[i].path)) != 0) {
 				left++;
 				continue;
 			}

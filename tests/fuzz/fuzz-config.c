@@ -1,5 +1,5 @@
 /* fuzz-config.c — libFuzzer target: the config file and kernel command line
- * parsers on arbitrary bytes, then the stage-2 argv round trip. */
+ * parsers on arbitrary bytes, then each value read back from its rendering. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -11,26 +11,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct config c, back;
-	static char buf[8192];
-	char *argv[64];
-	struct cmdline cl;
-	char err[128];
-	int n;
+	char val[8192];
+	int k;
 
 	config_defaults(&c);
 	config_parse_buf(&c, (const char *)data, size, "fuzz");
 	config_parse_cmdline(&c, (const char *)data, size);
-	/* whatever was accepted must survive the trip into stage 2 */
-	n = config_to_argv(&c, argv + 2, 60, buf, sizeof(buf));
-	if (n < 0)
-		return 0;
-	argv[0] = (char *)"/shutdownfs";
-	argv[1] = (char *)"--stage2";
-	argv[n + 2] = (char *)"reboot";
-	argv[n + 3] = NULL;
-	if (cmdline_parse(n + 3, argv, &cl, err, sizeof(err)) != 0)
-		__builtin_trap();
-	config_build(&back, &cl, NULL);
+	/* whatever was accepted reads back the same from its rendering, as
+	 * plan shows it and as a config file would say it */
+	config_defaults(&back);
+	for (k = 0; k < KEY__MAX; k++) {
+		config_value(&c, (enum config_key)k, val, sizeof(val));
+		if (config_set(&back, config_key_name((enum config_key)k), val, SRC_FILE) < 0 &&
+		    !(k == KEY_PROTECT && !c.nprotect) && !(k == KEY_PRELOAD && !c.npreload))
+			__builtin_trap();
+	}
 	if (back.deadline_ms != c.deadline_ms || back.kill_timeout_ms != c.kill_timeout_ms ||
 	    back.hook_timeout_ms != c.hook_timeout_ms || back.nprotect != c.nprotect ||
 	    back.npreload != c.npreload || back.ramfs_size != c.ramfs_size ||

@@ -24,7 +24,7 @@ for a in poweroff reboot halt kexec; do
 	after=$(cat /proc/self/mountinfo /proc/swaps; losetup -a 2>/dev/null)
 	case $err in
 	*"refusing to $a: not PID 1"*)
-		if [ "$rc" = 2 ] && [ "$before" = "$after" ]; then ok "not-pid1-$a"
+		if [ "$rc" = 3 ] && [ "$before" = "$after" ]; then ok "not-pid1-$a"
 		else ko "not-pid1-$a" "exit $rc or the machine changed"; fi ;;
 	*) ko "not-pid1-$a" "exit $rc, message '$err'" ;;
 	esac

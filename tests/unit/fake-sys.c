@@ -3,17 +3,35 @@
  *
  * fake_sys_script("umount2:/oldroot/home:-1:EBUSY") makes the next matching
  * call fail with that errno (each script line is used once, first match in
- * order). Every call is appended to fake_sys_log as "name:arg\n". */
+ * order). Every call is appended to fake_sys_log as "name:arg\n".
+ * Log and scripts live in a shared mapping: the run makes its calls in
+ * bounded children (spawn.c), and the test reads them in the parent. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "sys.h"
 #include "fake-sys.h"
 
-char fake_sys_log[65536];
-static char scripts[64][256];
-static int nscripts;
+struct fake_shared {
+	char log[65536];
+	char scripts[64][256];
+	int nscripts;
+};
+static struct fake_shared local, *sh;
+
+struct fake_shared *fake_sys_shared(void)
+{
+	if (!sh) {
+		void *p = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		sh = p == MAP_FAILED ? &local : p;
+	}
+	return sh;
+}
+#define scripts (fake_sys_shared()->scripts)
+#define nscripts (fake_sys_shared()->nscripts)
 
 void fake_sys_reset(void)
 {
@@ -23,8 +41,10 @@ void fake_sys_reset(void)
 
 void fake_sys_script(const char *line)
 {
-	if (nscripts < 64)
-		snprintf(scripts[nscripts++], sizeof(scripts[0]), "%s", line);
+	if (nscripts < 64) {
+		snprintf(scripts[nscripts], sizeof(scripts[0]), "%s", line);
+		nscripts++;
+	}
 }
 
 static int errno_named(const char *name)

@@ -15,17 +15,26 @@
 #include "fixture-path.h"
 #include "blockgraph.h"
 #include "spawn.h"
+#include <sys/mman.h>
 #include "teardown.h"
 
 static char sysroot[PATH_MAX], mi[PATH_MAX], sw[PATH_MAX];
-static char calls[8192];
+/* the teardown makes its ioctls in bounded children (spawn.c): what the
+ * fake records, and the counters it consumes, live in a shared mapping */
+#define CALLS_SZ 8192
+struct shared {
+	char calls[CALLS_SZ];
+	int busy_times;
+};
+static struct shared *shm;
+#define calls (shm->calls)
+#define busy_times (shm->busy_times)
 static struct scope sc;
 static struct stats st;
 static dev_t fd_dev[1024];
 
 /* per-device behaviour, by name */
 static const char *busy_name;   /* DM_DEV_REMOVE fails EBUSY busy_times times */
-static int busy_times;
 static const char *resume_fails;
 
 static void note(const char *what, const char *name)
@@ -33,7 +42,7 @@ static void note(const char *what, const char *name)
 	char line[128];
 
 	snprintf(line, sizeof(line), "%s %s\n", what, name);
-	strncat(calls, line, sizeof(calls) - strlen(calls) - 1);
+	strncat(calls, line, CALLS_SZ - strlen(calls) - 1);
 }
 
 static int name_of(dev_t dev, char *name, size_t sz)
@@ -183,9 +192,13 @@ static void setup(const char *fixture, bool keep_mounts)
 	sc.mountinfo = mi;
 	sc.swaps = sw;
 	memset(&st, 0, sizeof(st));
-	calls[0] = '\0';
+	if (!shm) {
+		shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			   -1, 0);
+		CHECK(shm != MAP_FAILED);
+	}
+	memset(shm, 0, sizeof(*shm));
 	blockgraph_set_hooks(&fake);
-	spawn_no_fork = true;
 }
 
 static void test_md1_luks_lvm_full(void)

@@ -1,7 +1,7 @@
-/* guard-watchdog.c — the watchdog: armed to the deadline plus a margin and
- * pinged as steps complete, so a kernel too stuck even for the guardian's
- * reboot(2) (a device shutdown callback on a dead disk) is still reset.
- * Never magic-closed ('V'): it stays armed through reboot(2). */
+/* watchdog.c — the watchdog, held by PID 1: armed to the deadline plus a
+ * margin and pinged as phases complete, so a kernel too stuck even for the
+ * keeper's reboot(2) (a device shutdown callback on a dead disk) is still
+ * reset. Never magic-closed ('V'): it stays armed through reboot(2). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,8 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "guard.h"
-#include "guard-watchdog.h"
+#include "watchdog.h"
 #include "log.h"
 #include "modules.h"
 #include "spawn.h"
@@ -127,6 +126,8 @@ void watchdog_start(const struct config *c, uint64_t deadline_at)
 	/* systemd-shutdown hands over an armed watchdog (exitrd mode) */
 	if (usec && *usec)
 		wd_cap = (int)((strtoull(usec, NULL, 10) + 999999) / 1000000);
+	if (wd_fd >= 0)
+		return;
 	if (strcmp(c->watchdog, "off") == 0) {
 		if (wd_cap)
 			log_notice("watchdog: off here; the one systemd armed (%d s) stays armed", wd_cap);
@@ -144,10 +145,11 @@ void watchdog_start(const struct config *c, uint64_t deadline_at)
 	}
 	path = wd_path_pick(c, wd_cap > 0);
 	if (!path) {
-		log_info("watchdog: no device, the guardian alone keeps the deadline");
+		log_info("watchdog: no device, PID 1 alone keeps the deadline");
 		return;
 	}
-	wd_fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	/* not close-on-exec: stage 2 inherits it (state.h) */
+	wd_fd = open(path, O_WRONLY | O_NOCTTY);
 	if (wd_fd < 0) {
 		log_warn("watchdog %s: %s, running without it", path, strerror(errno));
 		return;
@@ -174,9 +176,22 @@ void watchdog_start(const struct config *c, uint64_t deadline_at)
 	watchdog_ping();
 }
 
-int guard_watchdog_fd(void)
+int watchdog_fd(void)
 {
 	return wd_fd;
+}
+
+void watchdog_adopt(int fd, uint64_t deadline_at)
+{
+	int t = 0;
+
+	if (fd < 0 || wd_fd >= 0)
+		return;
+	wd_fd = fd;
+	wd_deadline = deadline_at;
+	if (sys_ioctl(wd_fd, WDIOC_GETTIMEOUT, &t) == 0 && t > 0)
+		wd_timeout = wd_max = t;
+	watchdog_ping();
 }
 
 void watchdog_ping(void)
@@ -205,5 +220,5 @@ void watchdog_prepare(const struct config *c)
 		return;
 	log_info("watchdog: no device, loading softdog");
 	if (modules_load("softdog") < 0)
-		log_warn("watchdog: no softdog, the guardian alone keeps the deadline");
+		log_warn("watchdog: no softdog, PID 1 alone keeps the deadline");
 }

@@ -1,0 +1,282 @@
+/* worker.c — every step that can block on a device or crash in a library,
+ * run in a child of PID 1 as a list of phases. The keeper (keeper.c)
+ * restarts a worker that died at the next phase and abandons a phase that
+ * overran its budget; everything a later worker needs is in the run record. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "final.h"
+#include "watchdog.h"
+#include "hooks.h"
+#include "killall.h"
+#include "log.h"
+#include "modules.h"
+#include "pivot.h"
+#include "spawn.h"
+#include "teardown.h"
+#include "umount.h"
+#include "worker.h"
+
+#define PASS_MAX 16             /* fixpoint passes: stacks nest, but not deeper */
+#define HOOKS_DIR "/hooks.d"
+#define KILL_SLACK_MS 3000      /* past kill_timeout: SIGKILL and the survivor wait */
+
+static const struct cmdline *cmdline;
+
+void worker_set_cmdline(const struct cmdline *cl)
+{
+	cmdline = cl;
+}
+
+static const char *oldroot_of(const struct run_state *rs)
+{
+	return rs->stage == STAGE_TWO ? OLDROOT : "/";
+}
+
+/* The scope is fixed once per stage: a worker started after the unmounts
+ * must not see fewer devices as ours (a child PID namespace). */
+static struct scope *scope_get(struct run_state *rs)
+{
+	if (!rs->scope_ready) {
+		scope_init(&rs->scope, pidns_is_initial(), oldroot_of(rs));
+		(void)scope_collect(&rs->scope);
+		loop_note_attached(&rs->scope);
+		rs->scope_ready = true;
+	}
+	return &rs->scope;
+}
+
+enum pass {
+	PASS_UNMOUNT,           /* mounts, swap, loops */
+	PASS_DEVICES,           /* and dm, md */
+	PASS_LAST_TRY,          /* and every leftover named as an error */
+};
+
+/* One fixpoint: repeated while a pass changes what sysfs and the mount
+ * table show. */
+static void teardown_pass(struct run_state *rs, enum pass kind)
+{
+	const struct scope *s = scope_get(rs);
+	struct stats *st = &rs->stats;
+	unsigned pass;
+
+	for (pass = 0; pass < PASS_MAX; pass++) {
+		bool changed = false, lt = kind == PASS_LAST_TRY && pass > 0;
+
+		(void)umount_pass(s, &changed, st);
+		(void)swap_detach_all(s, lt, &changed, st);
+		(void)loop_detach_all(s, lt, &changed, st);
+		if (kind != PASS_UNMOUNT) {
+			(void)dm_detach_all(s, lt, &changed, st);
+			(void)md_detach_all(s, lt, &changed, st);
+		}
+		if (!changed)
+			break;
+	}
+}
+
+/* The file may sit on a dead root device: read in a worker, under the
+ * deadline that the defaults and the options already set. */
+static void ph_config(struct run_state *rs)
+{
+	struct config c;
+
+	if (rs->cfg_loaded || !cmdline)
+		return;
+	config_build(&c, cmdline, "/proc/cmdline");
+	rs->cfg = c;
+	rs->cfg_loaded = true;
+}
+
+static void ph_resume(struct run_state *rs)
+{
+	/* a suspended device under the root blocks every read of the
+	 * skeleton, and a process in D state on it cannot die: resume first */
+	(void)dm_resume_all(scope_get(rs));
+}
+
+static void ph_modules(struct run_state *rs)
+{
+	/* modules are global: a test namespace must not load them on the host */
+	if (pidns_is_initial())
+		(void)modules_preload(&rs->cfg);
+	else if (rs->cfg.npreload)
+		log_info("preload: skipped in a child PID namespace");
+	watchdog_prepare(&rs->cfg);
+}
+
+static void ph_kill(struct run_state *rs)
+{
+	(void)killall_run(&rs->cfg, 0, oldroot_of(rs), &rs->stats);
+}
+
+static void ph_ramfs(struct run_state *rs)
+{
+	int r = pivot_into_ramfs(&rs->cfg, rs->ramfs_mp, sizeof(rs->ramfs_mp));
+
+	if (r < 0) {
+		log_err("cannot pivot into the ramfs, tearing down from the old root");
+		return;
+	}
+	rs->ramfs_ready = true;
+}
+
+static void hooks_phase(struct run_state *rs, enum phase p)
+{
+	(void)hooks_run_phase(HOOKS_DIR, p, rs->action, rs->cfg.hook_timeout_ms, &rs->stats);
+}
+
+static void ph_pre_umount(struct run_state *rs)
+{
+	hooks_phase(rs, PHASE_PRE_UMOUNT);
+}
+
+static void ph_unmount(struct run_state *rs)
+{
+	teardown_pass(rs, PASS_UNMOUNT);
+}
+
+static void ph_hooks_teardown(struct run_state *rs)
+{
+	hooks_phase(rs, PHASE_TEARDOWN);
+}
+
+static void ph_teardown(struct run_state *rs)
+{
+	teardown_pass(rs, PASS_DEVICES);
+}
+
+/* The fallback keeps "/" mounted: read-only at best, and never clean. */
+static void root_read_only(struct stats *st)
+{
+	int r = spawn_remount_ro("/", UMOUNT_TIMEOUT_MS);
+
+	if (r == 0) {
+		st->ro++;
+		log_warn("/: remounted read-only, it stays mounted");
+	} else {
+		st->left++;
+		log_err("/: remount read-only: %s", r == SPAWN_TIMEOUT ? "timed out" : strerror(-r));
+	}
+}
+
+static void ph_busy(struct run_state *rs)
+{
+	(void)umount_finish(scope_get(rs), &rs->stats);
+	if (rs->stage == STAGE_FALLBACK)
+		root_read_only(&rs->stats);
+	teardown_pass(rs, PASS_LAST_TRY);
+	umount_released(&rs->stats);
+}
+
+static void sync_bounded(struct stats *st)
+{
+	int r = spawn_sync(SYNC_TIMEOUT_MS);
+
+	if (r < 0 && r != SPAWN_TIMEOUT)
+		log_err("sync: %s, dirty data may be lost", strerror(-r));
+	else if (r == SPAWN_TIMEOUT)
+		log_err("sync: timed out, dirty data may be lost");
+}
+
+static void ph_post_teardown(struct run_state *rs)
+{
+	/* dirty pages of what is still up must reach network block devices
+	 * before the hooks log them out */
+	sync_bounded(&rs->stats);
+	hooks_phase(rs, PHASE_POST_TEARDOWN);
+}
+
+static void ph_final_hooks(struct run_state *rs)
+{
+	hooks_phase(rs, PHASE_FINAL);
+}
+
+static void ph_summary(struct run_state *rs)
+{
+	const struct scope *s = scope_get(rs);
+	int crypt;
+
+	sync_bounded(&rs->stats);
+	crypt = dm_crypt_left(s);
+	rs->stats.crypt_left = crypt < 0 ? 0 : (unsigned)crypt;
+	rs->crypt_known = crypt >= 0;
+	rs->stats.left += (unsigned)(rs->stage == STAGE_TWO ? umount_count(s) : 0) +
+			  blockgraph_left(s, true);
+	final_summary(rs->action, &rs->stats, rs->start_us / 1000, false);
+	rs->summary_done = true;
+}
+
+static const struct run_phase stage1[] = {
+	{ "stage 1: config", ph_config, 5000, 0, 0 },
+	{ "stage 1: resume dm", ph_resume, 6000, 0, 0 },
+	{ "stage 1: modules", ph_modules, 5000, 0, PH_ARM_WATCHDOG },
+	/* SIGTERM while the processes still see the old root: their exit
+	 * handlers save state by absolute paths */
+	{ "stage 1: kill", ph_kill, 0, 0, 0 },
+	{ "stage 1: ramfs", ph_ramfs, 20000, 0, 0 },
+};
+
+static const struct run_phase stage2[] = {
+	{ "config", ph_config, 5000, 0, PH_ARM_WATCHDOG },
+	{ "resume dm", ph_resume, 6000, 0, 0 },
+	{ "kill", ph_kill, 0, 0, 0 },
+	{ "hooks pre-umount", ph_pre_umount, 0, 0, PH_RAMFS },
+	{ "unmount", ph_unmount, 20000, 0, 0 },
+	{ "hooks teardown", ph_hooks_teardown, 0, 0, PH_RAMFS },
+	/* the key wipe and the md stop: always their turn */
+	{ "teardown", ph_teardown, 20000, 8000, 0 },
+	{ "busy mounts", ph_busy, 15000, 4000, 0 },
+	{ "hooks post-teardown", ph_post_teardown, 0, 0, PH_RAMFS },
+	{ "hooks final", ph_final_hooks, 0, 0, PH_RAMFS },
+	{ "summary", ph_summary, 15000, 3000, 0 },
+};
+
+const struct run_phase *worker_phases(enum stage st, unsigned *ret_n)
+{
+	if (st == STAGE_ONE) {
+		*ret_n = sizeof(stage1) / sizeof(stage1[0]);
+		return stage1;
+	}
+	*ret_n = sizeof(stage2) / sizeof(stage2[0]);
+	return stage2;
+}
+
+unsigned worker_budget(const struct run_phase *p, const struct run_state *rs)
+{
+	if (p->budget_ms)
+		return p->budget_ms;
+	if (p->run == ph_kill)
+		return rs->cfg.kill_timeout_ms + KILL_SLACK_MS;
+	/* hooks: the worker says how many there are once it has looked */
+	return rs->phase_budget_ms ? rs->phase_budget_ms : rs->cfg.hook_timeout_ms + 1000;
+}
+
+static bool applies(const struct run_phase *p, const struct run_state *rs)
+{
+	return !(p->flags & PH_RAMFS) || rs->stage == STAGE_TWO;
+}
+
+_Noreturn void worker_main(struct run_state *rs, unsigned first)
+{
+	const struct run_phase *ph;
+	unsigned n, i;
+
+	(void)prctl(PR_SET_NAME, "shutdownfs-work", 0, 0, 0);
+	ph = worker_phases(rs->stage, &n);
+	for (i = first; i < n; i++) {
+		if (!applies(&ph[i], rs))
+			continue;
+		rs->phase_budget_ms = 0;
+		rs->step[0] = '\0';
+		__atomic_store_n(&rs->phase_since_ms, now_ms(), __ATOMIC_RELAXED);
+		__atomic_store_n(&rs->phase, (int)i, __ATOMIC_RELEASE);
+		log_debug("phase %s", ph[i].name);
+		ph[i].run(rs);
+	}
+	__atomic_store_n(&rs->phase, (int)n, __ATOMIC_RELEASE);
+	_exit(0);
+}
