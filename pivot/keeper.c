@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "final.h"
+#include "budget.h"
 #include "keeper.h"
 #include "log.h"
 #include "pivot.h"
@@ -25,12 +26,19 @@
 #include "watchdog.h"
 #include "worker.h"
 
-#define FINAL_SYNC_MS 2000      /* PID 1's own sync, kept free before the deadline */
 #define EXIT_WAIT_MS 1000       /* a worker past its last phase has this to exit */
 #define FORK_TRIES 20           /* 100 ms apart: memory may come back as workers die */
 #define TICK_MS 100             /* the longest PID 1 sleeps without looking */
 
 static int sigfd = -1;
+
+/* The kernel drops a signal to PID 1 that has no handler before it is
+ * queued: with this one (never run: the signals stay blocked) a second
+ * shutdown request reaches the signalfd and is logged. */
+static void noop(int sig)
+{
+	(void)sig;
+}
 
 /* Signals arrive through signalfd: a second shutdown request (SIGTERM,
  * SIGINT from ctrl-alt-del) is logged and the run goes on. Blocked, they
@@ -38,6 +46,7 @@ static int sigfd = -1;
  * is inherited by workers; what they exec gets a clean one. */
 static void signals_take(void)
 {
+	struct sigaction on = { .sa_handler = noop };
 	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
 				    SIGPWR, SIGALRM, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH };
 	struct sigaction sa = { .sa_handler = SIG_DFL };
@@ -50,8 +59,11 @@ static void signals_take(void)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			(void)sigaction(sig, &sa, NULL);
 	sigemptyset(&set);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		sigaddset(&set, sigs[i]);
+		if (sigs[i] != SIGCHLD)
+			(void)sigaction(sigs[i], &on, NULL);
+	}
 	(void)sigprocmask(SIG_SETMASK, &set, NULL);
 	sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
@@ -140,36 +152,11 @@ static void worker_abandon(struct run_state *rs, pid_t w)
 	rs->hook_pgid = 0;
 }
 
-uint64_t keeper_deadline(const struct run_state *rs)
-{
-	return rs->cfg.deadline_ms ? rs->start_us / 1000 + rs->cfg.deadline_ms : 0;
-}
-
-uint64_t keeper_phase_end(const struct run_state *rs, const struct run_phase *ph, unsigned n,
-			  unsigned i)
-{
-	uint64_t end = rs->phase_since_ms + worker_budget(&ph[i], rs);
-	uint64_t deadline = keeper_deadline(rs), reserve = FINAL_SYNC_MS;
-	unsigned j;
-
-	if (!deadline)
-		return end;
-	for (j = i + 1; j < n; j++)
-		if (!(ph[j].flags & PH_RAMFS) || rs->stage == STAGE_TWO)
-			reserve += ph[j].reserve_ms;
-	if (deadline > reserve && deadline - reserve < end)
-		end = deadline - reserve;
-	/* a critical phase keeps its own reserve even when others overran */
-	if (ph[i].reserve_ms && end < rs->phase_since_ms + ph[i].reserve_ms)
-		end = rs->phase_since_ms + ph[i].reserve_ms;
-	return end;
-}
-
 static void phase_done(const struct run_state *rs, const struct run_phase *ph, unsigned i)
 {
 	watchdog_ping();
 	if (ph[i].flags & PH_ARM_WATCHDOG)
-		watchdog_start(&rs->cfg, keeper_deadline(rs));
+		watchdog_start(&rs->cfg, budget_deadline(rs));
 }
 
 /* Returns true when the worker's phase `w` is over: it exited. */
@@ -215,7 +202,7 @@ static bool keeper_phases(struct run_state *rs)
 	pid_t w = 0;
 
 	for (;;) {
-		uint64_t deadline, stop, end, now;
+		uint64_t stop, end, now;
 		int cur, st = 0;
 
 		if (w <= 0) {
@@ -234,9 +221,8 @@ static bool keeper_phases(struct run_state *rs)
 			seen = cur;
 		}
 		now = now_ms();
-		end = cur >= (int)n ? now + EXIT_WAIT_MS : keeper_phase_end(rs, ph, n, (unsigned)cur);
-		deadline = keeper_deadline(rs);
-		stop = deadline > FINAL_SYNC_MS ? deadline - FINAL_SYNC_MS : deadline;
+		end = cur >= (int)n ? now + EXIT_WAIT_MS : budget_phase_end(rs, ph, n, (unsigned)cur);
+		stop = budget_stop(rs, ph, n);
 		if (stop && stop < end)
 			end = stop;
 		if (now < end)
@@ -265,9 +251,19 @@ static bool keeper_phases(struct run_state *rs)
 			return true;
 		}
 		if (now >= end && cur < (int)n) {
-			log_err("%s%s%s: over its budget of %llu ms, abandoning it",
-				ph[cur].name, rs->step[0] ? ": " : "", rs->step,
-				(unsigned long long)(end - rs->phase_since_ms));
+			if (end <= rs->phase_since_ms)
+				log_warn("%s: no time left before the deadline, skipping it",
+					 ph[cur].name);
+			else
+				log_err("%s%s%s: over its budget of %llu ms, abandoning it",
+					ph[cur].name, rs->step[0] ? ": " : "", rs->step,
+					(unsigned long long)(end - rs->phase_since_ms));
+			/* an abandoned hook counts as one that timed out; any
+			 * other abandoned step leaves the run degraded */
+			if (ph[cur].flags & PH_RAMFS)
+				rs->stats.hooks_timeout++;
+			else
+				rs->stats.timeouts++;
 			stuck_add(rs->inflight);
 			worker_abandon(rs, w);
 			w = 0;
@@ -280,8 +276,11 @@ static bool keeper_phases(struct run_state *rs)
  * reboot(2). Never returns. */
 static _Noreturn void keeper_finish(struct run_state *rs, bool cut_short)
 {
-	uint64_t deadline = keeper_deadline(rs), now = now_ms();
+	uint64_t deadline = budget_deadline(rs), now = now_ms();
 	unsigned ms = FINAL_SYNC_MS;
+
+	if (cut_short)
+		rs->stats.timeouts++;
 
 	if (!rs->summary_done) {
 		if (!cut_short)

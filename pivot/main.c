@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "final.h"
+#include "budget.h"
 #include "keeper.h"
 #include "log.h"
 #include "pivot.h"
@@ -52,7 +53,7 @@ static _Noreturn void stage2(struct run_state *rs)
 	rs->stage = STAGE_TWO;
 	rs->scope_ready = false;
 	rs->phase = -1;
-	watchdog_adopt(rs->watchdog_fd, keeper_deadline(rs));
+	watchdog_adopt(rs->watchdog_fd, budget_deadline(rs));
 	keeper_run(rs);
 }
 

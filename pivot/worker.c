@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "final.h"
 #include "watchdog.h"
 #include "hooks.h"
@@ -255,7 +256,7 @@ unsigned worker_budget(const struct run_phase *p, const struct run_state *rs)
 	return rs->phase_budget_ms ? rs->phase_budget_ms : rs->cfg.hook_timeout_ms + 1000;
 }
 
-static bool applies(const struct run_phase *p, const struct run_state *rs)
+bool worker_phase_applies(const struct run_phase *p, const struct run_state *rs)
 {
 	return !(p->flags & PH_RAMFS) || rs->stage == STAGE_TWO;
 }
@@ -268,12 +269,17 @@ _Noreturn void worker_main(struct run_state *rs, unsigned first)
 	(void)prctl(PR_SET_NAME, "shutdownfs-work", 0, 0, 0);
 	ph = worker_phases(rs->stage, &n);
 	for (i = first; i < n; i++) {
-		if (!applies(&ph[i], rs))
+		if (!worker_phase_applies(&ph[i], rs))
 			continue;
 		rs->phase_budget_ms = 0;
 		rs->step[0] = '\0';
 		__atomic_store_n(&rs->phase_since_ms, now_ms(), __ATOMIC_RELAXED);
 		__atomic_store_n(&rs->phase, (int)i, __ATOMIC_RELEASE);
+		if (budget_phase_end(rs, ph, n, i) <= rs->phase_since_ms) {
+			log_warn("%s: no time left before the deadline, skipping it", ph[i].name);
+			rs->stats.timeouts++;
+			continue;
+		}
 		log_debug("phase %s", ph[i].name);
 		ph[i].run(rs);
 	}

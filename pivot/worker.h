@@ -23,6 +23,8 @@ struct run_phase {
 void worker_set_cmdline(const struct cmdline *cl);
 /* The phases of a stage, in order. */
 const struct run_phase *worker_phases(enum stage st, unsigned *ret_n);
+/* Hooks phases run only in the ramfs (not in the fallback). */
+bool worker_phase_applies(const struct run_phase *p, const struct run_state *rs);
 /* A phase's budget: its own, the config's for the kill, or what the worker
  * said the hooks of that phase may take. */
 unsigned worker_budget(const struct run_phase *p, const struct run_state *rs);

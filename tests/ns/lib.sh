@@ -140,3 +140,60 @@ judge() {
 	done
 	pass "$_name"
 }
+
+# --- scenario helpers shared by the t-*.sh files -----------------------------------
+
+SKEL_BIN='sh sleep cat echo yes head setsid true chmod chown mkfifo ln mkdir'
+
+# skel_hooks: busybox in the skeleton (hooks are #!/bin/sh scripts) and the
+# hooks written under $W/hooks/PHASE/ copied in, modes kept.
+skel_hooks() {
+	mkdir -p "$W/hooks"
+	cat >> "$W/pre.sh" <<S
+S=\$R/usr/lib/shutdownfs/skel
+mkdir -p "\$S/bin"
+cp /bin/busybox "\$S/bin/busybox"
+for a in $SKEL_BIN; do ln -s busybox "\$S/bin/\$a"; done
+cp -R "\$W/hooks/." "\$S/hooks.d/"
+S
+}
+
+# add_hook PHASE NAME MODE: the hook's text from stdin.
+add_hook() {
+	mkdir -p "$W/hooks/$1"
+	cat > "$W/hooks/$1/$2"
+	chmod "$3" "$W/hooks/$1/$2"
+}
+
+# base_data: one image at /data, the token written without sync.
+base_data() {
+	mkimg data
+	cat >> "$W/pre.sh" <<'S'
+mount -o loop "$W/data.img" "$R/data"
+S
+	cat >> "$W/post.sh" <<'S'
+echo "$TOKEN" > /data/token
+S
+}
+
+# A timestamp on the namespace's log just before shutdownfs starts, so the
+# time to its end can be judged without the setup.
+mark_start() {
+	cat >> "$W/post.sh" <<'S'
+read -r up _ < /proc/uptime; echo "ns-t0 $up" >&2
+S
+}
+# ms from the mark to now (the namespace has ended).
+ms_since_mark() {
+	t0=$(sed -n 's/^ns-t0 //p' "$W/log" | head -n 1)
+	read -r t1 _ < /proc/uptime
+	echo $(( $(echo "$t1" | tr -d .) * 10 - $(echo "$t0" | tr -d .) * 10 ))
+}
+check_no_log() {
+	! grep -q -- "$1" "$W/log" || { echo "log has '$1'"; return 1; }
+}
+check_within() {
+	ms=$(ms_since_mark)
+	[ "$ms" -le "$1" ] || { echo "took $ms ms from exec, limit $1"; return 1; }
+}
+

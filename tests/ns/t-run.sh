@@ -12,14 +12,6 @@ set -u
 # short grace and deadline: the namespace has few processes
 run_fast() { ns_run --kill-timeout 1 --deadline 30 "$@"; }
 
-# One image at /data, the token written without sync.
-base_data() {
-	mkimg data
-	cat >> "$W/pre.sh" <<'S'
-mount -o loop "$W/data.img" "$R/data"
-S
-	echo 'echo "$TOKEN" > /data/token' >> "$W/post.sh"
-}
 
 # Every action ends the namespace's PID 1 with the signal reboot(2) maps it to.
 for a in poweroff:130 reboot:129 halt:130 kexec:129; do

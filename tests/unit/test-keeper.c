@@ -13,6 +13,7 @@
 #include "config.h"
 #include "fake-sys.h"
 #include "final.h"
+#include "budget.h"
 #include "keeper.h"
 #include "modules.h"
 #include "spawn.h"
@@ -203,23 +204,29 @@ static void test_phase_budgets(void)
 	rs.start_us = 1000000ULL * 1000;      /* 1000 s */
 	rs.phase_since_ms = 1000000 + 1000;
 	/* a: its own 20 s would leave less than 8 + 3 + 2 s: cut at 17 s */
-	CHECK_EQ_INT(keeper_phase_end(&rs, ph, 4, 0), 1000000 + 17000);
+	CHECK_EQ_INT(budget_phase_end(&rs, ph, 4, 0), 1000000 + 17000);
 	rs.phase_since_ms = 1000000;
-	CHECK_EQ_INT(keeper_phase_end(&rs, ph, 4, 2), 1000000 + 20000 < 1000000 + 25000 ?
+	CHECK_EQ_INT(budget_phase_end(&rs, ph, 4, 2), 1000000 + 20000 < 1000000 + 25000 ?
 		     1000000 + 20000 : 1000000 + 25000);
 	/* started late (28 s in): the teardown still gets its 8 s */
 	rs.phase_since_ms = 1000000 + 28000;
-	CHECK_EQ_INT(keeper_phase_end(&rs, ph, 4, 2), 1000000 + 36000);
+	CHECK_EQ_INT(budget_phase_end(&rs, ph, 4, 2), 1000000 + 36000);
 	/* hooks: what the worker asked for, cut like any other */
 	rs.phase_since_ms = 1000000;
 	rs.phase_budget_ms = 5000;
-	CHECK_EQ_INT(keeper_phase_end(&rs, ph, 4, 1), 1000000 + 5000);
+	CHECK_EQ_INT(budget_phase_end(&rs, ph, 4, 1), 1000000 + 5000);
 	rs.phase_budget_ms = 0;
-	CHECK_EQ_INT(keeper_phase_end(&rs, ph, 4, 1), 1000000 + rs.cfg.hook_timeout_ms + 1000);
+	CHECK_EQ_INT(budget_phase_end(&rs, ph, 4, 1), 1000000 + rs.cfg.hook_timeout_ms + 1000);
+	/* a short deadline: the reserves (13 s) are scaled into half of it */
+	rs.cfg.deadline_ms = 4000;
+	rs.phase_since_ms = 1000000;
+	/* stop = 4000 - 2000*2000/13000 = 3693; teardown+summary 11000*2000/13000 = 1692 */
+	CHECK_EQ_INT(budget_stop(&rs, ph, 4), 1000000 + 3693);
+	CHECK_EQ_INT(budget_phase_end(&rs, ph, 4, 0), 1000000 + 3693 - 1692);
 	/* no deadline: budgets only */
 	rs.cfg.deadline_ms = 0;
-	CHECK_EQ_INT(keeper_phase_end(&rs, ph, 4, 0), 1000000 + 20000);
-	CHECK_EQ_INT(keeper_deadline(&rs), 0);
+	CHECK_EQ_INT(budget_phase_end(&rs, ph, 4, 0), 1000000 + 20000);
+	CHECK_EQ_INT(budget_deadline(&rs), 0);
 }
 
 /* kexec goes only when the keys were counted and none is left. */
