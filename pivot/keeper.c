@@ -251,19 +251,21 @@ static bool keeper_phases(struct run_state *rs)
 			return true;
 		}
 		if (now >= end && cur < (int)n) {
-			if (end <= rs->phase_since_ms)
+			/* an abandoned hook counts as one that timed out; any
+			 * other abandoned or skipped step leaves the run degraded */
+			if (end <= rs->phase_since_ms) {
 				log_warn("%s: no time left before the deadline, skipping it",
 					 ph[cur].name);
-			else
+				rs->stats.timeouts++;
+			} else {
 				log_err("%s%s%s: over its budget of %llu ms, abandoning it",
 					ph[cur].name, rs->step[0] ? ": " : "", rs->step,
 					(unsigned long long)(end - rs->phase_since_ms));
-			/* an abandoned hook counts as one that timed out; any
-			 * other abandoned step leaves the run degraded */
-			if (ph[cur].flags & PH_RAMFS)
-				rs->stats.hooks_timeout++;
-			else
-				rs->stats.timeouts++;
+				if (ph[cur].flags & PH_RAMFS)
+					rs->stats.hooks_timeout++;
+				else
+					rs->stats.timeouts++;
+			}
 			stuck_add(rs->inflight);
 			worker_abandon(rs, w);
 			w = 0;

@@ -49,6 +49,7 @@ ns_end
 # worker, SIGSEGV): the next worker does the device teardown and the rest.
 ns_begin
 nested_four
+# shellcheck disable=SC2016 # expanded in the namespace
 echo 'echo "$TOKEN" > /data/a/b/c/token' >> "$W/post.sh"
 skel_hooks
 add_hook teardown 10-crash-worker 0755 <<'H'
