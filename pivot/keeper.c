@@ -152,11 +152,13 @@ static void worker_abandon(struct run_state *rs, pid_t w)
 	rs->hook_pgid = 0;
 }
 
-static void phase_done(const struct run_state *rs, const struct run_phase *ph, unsigned i)
+static void phase_done(struct run_state *rs, const struct run_phase *ph, unsigned i)
 {
 	watchdog_ping();
-	if (ph[i].flags & PH_ARM_WATCHDOG)
+	if (ph[i].flags & PH_ARM_WATCHDOG) {
 		watchdog_start(&rs->cfg, budget_deadline(rs));
+		rs->watchdog_fd = watchdog_fd();
+	}
 }
 
 /* Returns true when the worker's phase `w` is over: it exited. */

@@ -115,6 +115,18 @@ static void make_dirs(int root)
 		(void)mkdirat(root, dirs[i], 0755);
 }
 
+/* PID 1 holds the watchdog open through the old /dev: that mount would
+ * stay busy. Move it into the ramfs as switch_root does (devtmpfs pins no
+ * block device); a /dev that is no mount of its own is left alone. */
+static void dev_keep_watchdog(void)
+{
+	if (state()->watchdog_fd < 0 || !pivot_is_mountpoint(OLDROOT "/dev"))
+		return;
+	if (sys_mount(OLDROOT "/dev", "/dev", NULL, MS_MOVE, NULL) < 0)
+		log_warn("move %s/dev to /dev: %s, the watchdog keeps it busy", OLDROOT,
+			 strerror(errno));
+}
+
 int pivot_into_ramfs(const struct config *c, char *mp, size_t mpsz)
 {
 	int root, r, skel;
@@ -158,6 +170,7 @@ int pivot_into_ramfs(const struct config *c, char *mp, size_t mpsz)
 	}
 	if (chdir("/") < 0)
 		log_warn("chdir /: %s", strerror(errno));
+	dev_keep_watchdog();
 	pivot_mount_api();
 	log_reopen();
 	return 0;

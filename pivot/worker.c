@@ -267,6 +267,9 @@ _Noreturn void worker_main(struct run_state *rs, unsigned first)
 	unsigned n, i;
 
 	(void)prctl(PR_SET_NAME, "shutdownfs-work", 0, 0, 0);
+	/* PID 1's: a copy here would only show up as a holder of /dev */
+	if (watchdog_fd() >= 0)
+		(void)close(watchdog_fd());
 	ph = worker_phases(rs->stage, &n);
 	for (i = first; i < n; i++) {
 		if (!worker_phase_applies(&ph[i], rs))
