@@ -58,18 +58,25 @@ static bool real_uid_is_root(const char *dir)
 	return sscanf(u + 5, "%u", &uid) == 1 && uid == 0;
 }
 
-bool killall_is_protected(const struct config *c, const char *dir)
+bool killall_is_protected(const struct config *c, const char *dir, bool *ret_by_config)
 {
 	char path[320], buf[8], comm[64], state;
 	unsigned flags;
 
+	if (ret_by_config)
+		*ret_by_config = false;
 	if (!real_uid_is_root(dir))
 		return false;
 	snprintf(path, sizeof(path), "%s/cmdline", dir);
 	if (sysfs_read(path, buf, sizeof(buf)) > 0 && buf[0] == '@')
 		return true;
-	return proc_stat(dir, comm, sizeof(comm), &state, &flags) == 0 &&
-	       config_is_protected(c, comm);
+	if (proc_stat(dir, comm, sizeof(comm), &state, &flags) == 0 &&
+	    config_is_protected(c, comm)) {
+		if (ret_by_config)
+			*ret_by_config = true;
+		return true;
+	}
+	return false;
 }
 
 /* Each pid is judged once: the poll of the grace period reads only
@@ -96,12 +103,12 @@ static bool judged_spared(const struct config *c, pid_t pid, const char *dir)
 
 		v = realloc(verdicts, m * sizeof(*v));
 		if (!v)
-			return killall_is_protected(c, dir);
+			return killall_is_protected(c, dir, NULL);
 		verdicts = v;
 		maxverdicts = m;
 	}
 	verdicts[nverdicts].pid = pid;
-	verdicts[nverdicts].spared = killall_is_protected(c, dir);
+	verdicts[nverdicts].spared = killall_is_protected(c, dir, NULL);
 	return verdicts[nverdicts++].spared;
 }
 

@@ -12,7 +12,8 @@
  * if not 0. Returns the number of processes still alive at the end. */
 int killall_run(const struct config *c, pid_t spare, const char *oldroot, struct stats *st);
 
-/* Protected: root-owned with argv[0][0] == '@', or comm listed in protect. */
-bool killall_is_protected(const struct config *c, const char *procdir);
+/* Protected: the real uid is root, and argv[0][0] == '@' or comm is listed
+ * in protect (*ret_by_config then set). The one rule of the run and plan. */
+bool killall_is_protected(const struct config *c, const char *procdir, bool *ret_by_config);
 
 #endif

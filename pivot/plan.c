@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "killall.h"
 #include "plan.h"
 #include "sysfs.h"
 #include "plan-data.h"
@@ -70,24 +71,19 @@ static void read_procs(struct plan *p, const char *proc)
 
 	while (dir && (de = readdir(dir)) && p->nprocs < PLAN_PROCS_MAX) {
 		struct plan_proc *pp = &p->procs[p->nprocs];
-		char path[PATH_MAX];
-		struct stat st;
+		char path[PATH_MAX], pdir[PATH_MAX];
 
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", proc, de->d_name);
-		if (stat(path, &st) < 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/cmdline", proc, de->d_name);
+		snprintf(pdir, sizeof(pdir), "%s/%s", proc, de->d_name);
+		snprintf(path, sizeof(path), "%s/cmdline", pdir);
 		if (sysfs_read(path, pp->argv0, sizeof(pp->argv0)) <= 0)
 			continue;       /* kernel thread, or gone */
-		snprintf(path, sizeof(path), "%s/%s/comm", proc, de->d_name);
+		snprintf(path, sizeof(path), "%s/comm", pdir);
 		(void)sysfs_read(path, pp->comm, sizeof(pp->comm));
 		pp->pid = (pid_t)atoi(de->d_name);
-		pp->by_config = false;
-		if (st.st_uid == 0 && pp->argv0[0] == '@')
-			p->nprocs++;
-		else if (config_is_protected(p->c, pp->comm) && (pp->by_config = true))
+		/* the run's own rule (real uid, '@', protect) */
+		if (killall_is_protected(p->c, pdir, &pp->by_config))
 			p->nprocs++;
 	}
 	if (dir)
