@@ -218,7 +218,9 @@ static const struct run_phase stage1[] = {
 	/* SIGTERM while the processes still see the old root: their exit
 	 * handlers save state by absolute paths */
 	{ "stage 1: kill", ph_kill, 0, 0, 0 },
-	{ "stage 1: ramfs", ph_ramfs, 20000, 0, 0 },
+	/* a big skeleton read through dm-crypt on a slow disk takes long, and the
+	 * fallback costs more than the wait: up to the reserves */
+	{ "stage 1: ramfs", ph_ramfs, 40000, 0, 0 },
 };
 
 static const struct run_phase stage2[] = {

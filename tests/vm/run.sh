@@ -249,7 +249,7 @@ sc_hung_hook() {
 	report hung-hook
 }
 
-# a wedged run (the hook stops the guardian, PID 1 waits on it): a watchdog resets
+# a wedged run (the hook stops PID 1 itself with a ptrace stop): a watchdog resets
 # the guest. QEMU's -no-reboot turns the reset into an exit; no "reboot:" line.
 # Returns 1 when skipped.
 watchdog_case() { # NAME QEMU-ARG...
