@@ -19,16 +19,11 @@
 #define DM_CONTROL_DEFAULT makedev(10, 236)
 
 static const struct blockgraph_hooks *hooks;
-static const char *dev_dir = "/dev";
+static const char *const dev_dir = "/dev";
 
 void blockgraph_set_hooks(const struct blockgraph_hooks *h)
 {
 	hooks = h;
-}
-
-void blockgraph_set_dev_dir(const char *dir)
-{
-	dev_dir = dir ? dir : "/dev";
 }
 
 int bdev_ioctl(int fd, unsigned long req, void *arg)

@@ -312,29 +312,3 @@ int bdev_holders_now(const char *sysfs, const char *name, char *first, size_t sz
 	closedir(dir);
 	return n;
 }
-
-int blockgraph_slaves(const char *sysfs, dev_t dev, dev_t *ret, unsigned max)
-{
-	char path[PATH_MAX], buf[64];
-	struct dirent *de;
-	unsigned n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "%s/dev/block/%u:%u/slaves", sysfs, major(dev), minor(dev));
-	dir = opendir(path);
-	if (!dir) {
-		int r = -errno;
-		/* no slaves/ at all: a disk, or a fixture (git keeps no empty dirs) */
-		path[strlen(path) - 7] = '\0';
-		return r == -ENOENT && access(path, F_OK) == 0 ? 0 : r;
-	}
-	while ((de = readdir(dir)) && n < max) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (bdev_attr(sysfs, de->d_name, "dev", buf, sizeof(buf)) > 0 &&
-		    parse_devno(buf, &ret[n]) == 0)
-			n++;
-	}
-	closedir(dir);
-	return (int)n;
-}

@@ -87,9 +87,6 @@ bool bdev_is_crypt(const struct bdev *d);
 bool bdev_is_dm_crypt(const struct bdev *d);
 /* "dm-3 (luks-root)", "md127", for the log. */
 const char *bdev_label(const struct bdev *d, char *buf, size_t sz);
-/* Direct slaves of a device, for callers that close over a stack. Returns
- * the count (at most max) or a negative errno. */
-int blockgraph_slaves(const char *sysfs, dev_t dev, dev_t *ret, unsigned max);
 
 /* blockgraph-use.c: mounts, swaps, order, what is left */
 int blockgraph_read_mounts(struct blockgraph *g, const char *mountinfo);
@@ -127,8 +124,6 @@ struct blockgraph_hooks {
 /* Unit tests route ioctls and opens through h; NULL restores sys_ioctl()
  * and real nodes. */
 void blockgraph_set_hooks(const struct blockgraph_hooks *h);
-/* Where device nodes live ("/dev"). */
-void blockgraph_set_dev_dir(const char *dir);
 int bdev_ioctl(int fd, unsigned long req, void *arg);
 /* Open the block device dev by number: DEVDIR/NAME, DEVDIR/block/MAJ:MIN, or
  * a private node made and unlinked at once. Returns an fd or -errno. */

@@ -220,17 +220,6 @@ static void test_left_and_crypt(void)
 	CHECK_EQ_INT(blockgraph_left(&sc, false), 1);
 }
 
-static void test_slaves(void)
-{
-	dev_t sl[8];
-
-	fixture_sysfs("md1-luks-lvm", p_sys, p_mi, p_sw);
-	CHECK_EQ_INT(blockgraph_slaves(p_sys, makedev(253, 0), sl, 8), 1);
-	CHECK_EQ_INT(sl[0], makedev(9, 127));
-	CHECK_EQ_INT(blockgraph_slaves(p_sys, makedev(9, 127), sl, 8), 2);
-	CHECK_EQ_INT(blockgraph_slaves(p_sys, makedev(254, 0), sl, 8), 0);
-}
-
 static void test_mountinfo_escapes(void)
 {
 	struct blockgraph g;
@@ -368,7 +357,6 @@ static const struct test tests[] = {
 	{ "swap_by_mapper_name", test_swap_by_mapper_name },
 	{ "why_busy", test_why_busy },
 	{ "left_and_crypt", test_left_and_crypt },
-	{ "slaves", test_slaves },
 	{ "mountinfo_escapes", test_mountinfo_escapes },
 	{ "missing_sysfs", test_missing_sysfs },
 	{ "gone", test_gone },
