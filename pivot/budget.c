@@ -30,15 +30,15 @@ static uint64_t reserve_after(const struct run_state *rs, const struct run_phase
 	return sum;
 }
 
-/* The reserves (and PID 1's final sync) take at most half of a short
+/* The reserves (and PID 1's final sync) take at most a third of a short
  * deadline: scaled down together, so every phase still gets a turn. */
 static uint64_t scaled(const struct run_state *rs, const struct run_phase *ph, unsigned n,
 		       uint64_t ms)
 {
 	uint64_t all = FINAL_SYNC_MS + reserve_after(rs, ph, n, -1);
-	uint64_t half = rs->cfg.deadline_ms / 2;
+	uint64_t third = rs->cfg.deadline_ms / 3;
 
-	return all > half ? ms * half / all : ms;
+	return all > third ? ms * third / all : ms;
 }
 
 uint64_t budget_stop(const struct run_state *rs, const struct run_phase *ph, unsigned n)

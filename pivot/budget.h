@@ -16,7 +16,7 @@ uint64_t budget_stop(const struct run_state *rs, const struct run_phase *ph, uns
 /* When phase i (started at rs->phase_since_ms) must end: its budget, cut so
  * that the reserves of the phases after it and PID 1's final sync still fit
  * before the deadline, but never below its own reserve. The reserves take
- * at most half of the deadline, scaled down together for short ones. */
+ * at most a third of the deadline, scaled down together for short ones. */
 uint64_t budget_phase_end(const struct run_state *rs, const struct run_phase *ph, unsigned n,
 			  unsigned i);
 

@@ -217,11 +217,11 @@ static bool keeper_phases(struct run_state *rs)
 			}
 		}
 		cur = __atomic_load_n(&rs->phase, __ATOMIC_ACQUIRE);
-		if (cur != seen) {
+		/* a worker may go through several phases between two looks */
+		for (; seen < cur; seen++)
 			if (seen >= 0 && seen < (int)n)
 				phase_done(rs, ph, (unsigned)seen);
-			seen = cur;
-		}
+		seen = cur;
 		now = now_ms();
 		end = cur >= (int)n ? now + EXIT_WAIT_MS : budget_phase_end(rs, ph, n, (unsigned)cur);
 		stop = budget_stop(rs, ph, n);

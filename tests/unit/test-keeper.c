@@ -199,30 +199,31 @@ static void test_phase_budgets(void)
 
 	memset(&rs, 0, sizeof(rs));
 	config_defaults(&rs.cfg);
-	rs.cfg.deadline_ms = 30000;
+	rs.cfg.deadline_ms = 45000;
 	rs.stage = STAGE_TWO;
 	rs.start_us = 1000000ULL * 1000;      /* 1000 s */
-	rs.phase_since_ms = 1000000 + 1000;
-	/* a: its own 20 s would leave less than 8 + 3 + 2 s: cut at 17 s */
-	CHECK_EQ_INT(budget_phase_end(&rs, ph, 4, 0), 1000000 + 17000);
+	/* a, 20 s in: its own 20 s would leave less than 8 + 3 + 2 s: cut at 32 s */
+	rs.phase_since_ms = 1000000 + 20000;
+	CHECK_EQ_INT(budget_stop(&rs, ph, 4), 1000000 + 43000);
+	CHECK_EQ_INT(budget_phase_end(&rs, ph, 4, 0), 1000000 + 32000);
+	/* the teardown from the start: its own budget */
 	rs.phase_since_ms = 1000000;
-	CHECK_EQ_INT(budget_phase_end(&rs, ph, 4, 2), 1000000 + 20000 < 1000000 + 25000 ?
-		     1000000 + 20000 : 1000000 + 25000);
-	/* started late (28 s in): the teardown still gets its 8 s */
-	rs.phase_since_ms = 1000000 + 28000;
-	CHECK_EQ_INT(budget_phase_end(&rs, ph, 4, 2), 1000000 + 36000);
+	CHECK_EQ_INT(budget_phase_end(&rs, ph, 4, 2), 1000000 + 20000);
+	/* started late (40 s in): the teardown still gets its 8 s */
+	rs.phase_since_ms = 1000000 + 40000;
+	CHECK_EQ_INT(budget_phase_end(&rs, ph, 4, 2), 1000000 + 48000);
 	/* hooks: what the worker asked for, cut like any other */
 	rs.phase_since_ms = 1000000;
 	rs.phase_budget_ms = 5000;
 	CHECK_EQ_INT(budget_phase_end(&rs, ph, 4, 1), 1000000 + 5000);
 	rs.phase_budget_ms = 0;
 	CHECK_EQ_INT(budget_phase_end(&rs, ph, 4, 1), 1000000 + rs.cfg.hook_timeout_ms + 1000);
-	/* a short deadline: the reserves (13 s) are scaled into half of it */
-	rs.cfg.deadline_ms = 4000;
+	/* a short deadline: the reserves (13 s) are scaled into a third of it */
+	rs.cfg.deadline_ms = 6000;
 	rs.phase_since_ms = 1000000;
-	/* stop = 4000 - 2000*2000/13000 = 3693; teardown+summary 11000*2000/13000 = 1692 */
-	CHECK_EQ_INT(budget_stop(&rs, ph, 4), 1000000 + 3693);
-	CHECK_EQ_INT(budget_phase_end(&rs, ph, 4, 0), 1000000 + 3693 - 1692);
+	/* stop = 6000 - 2000*2000/13000 = 5693; teardown+summary 11000*2000/13000 = 1692 */
+	CHECK_EQ_INT(budget_stop(&rs, ph, 4), 1000000 + 5693);
+	CHECK_EQ_INT(budget_phase_end(&rs, ph, 4, 0), 1000000 + 5693 - 1692);
 	/* no deadline: budgets only */
 	rs.cfg.deadline_ms = 0;
 	CHECK_EQ_INT(budget_phase_end(&rs, ph, 4, 0), 1000000 + 20000);
