@@ -29,6 +29,7 @@
 #define EXIT_WAIT_MS 1000       /* a worker past its last phase has this to exit */
 #define FORK_TRIES 20           /* 100 ms apart: memory may come back as workers die */
 #define TICK_MS 100             /* the longest PID 1 sleeps without looking */
+#define SKIP_WAIT_MS 200        /* for a worker to skip a phase with no time left */
 
 static int sigfd = -1;
 
@@ -208,6 +209,8 @@ static bool keeper_phases(struct run_state *rs)
 		int cur, st = 0;
 
 		if (w <= 0) {
+			while (next < n && !worker_phase_applies(&ph[next], rs))
+				next++;
 			if (next >= n)
 				return false;
 			w = worker_start(rs, next);
@@ -223,7 +226,10 @@ static bool keeper_phases(struct run_state *rs)
 				phase_done(rs, ph, (unsigned)seen);
 		seen = cur;
 		now = now_ms();
+		/* no time left at all: the worker skips the phase itself */
 		end = cur >= (int)n ? now + EXIT_WAIT_MS : budget_phase_end(rs, ph, n, (unsigned)cur);
+		if (cur < (int)n && end < rs->phase_since_ms + SKIP_WAIT_MS)
+			end = rs->phase_since_ms + SKIP_WAIT_MS;
 		stop = budget_stop(rs, ph, n);
 		if (stop && stop < end)
 			end = stop;
@@ -253,21 +259,15 @@ static bool keeper_phases(struct run_state *rs)
 			return true;
 		}
 		if (now >= end && cur < (int)n) {
+			log_err("%s%s%s: over its budget of %llu ms, abandoning it",
+				ph[cur].name, rs->step[0] ? ": " : "", rs->step,
+				(unsigned long long)(end - rs->phase_since_ms));
 			/* an abandoned hook counts as one that timed out; any
-			 * other abandoned or skipped step leaves the run degraded */
-			if (end <= rs->phase_since_ms) {
-				log_warn("%s: no time left before the deadline, skipping it",
-					 ph[cur].name);
+			 * other abandoned step leaves the run degraded */
+			if (ph[cur].flags & PH_RAMFS)
+				rs->stats.hooks_timeout++;
+			else
 				rs->stats.timeouts++;
-			} else {
-				log_err("%s%s%s: over its budget of %llu ms, abandoning it",
-					ph[cur].name, rs->step[0] ? ": " : "", rs->step,
-					(unsigned long long)(end - rs->phase_since_ms));
-				if (ph[cur].flags & PH_RAMFS)
-					rs->stats.hooks_timeout++;
-				else
-					rs->stats.timeouts++;
-			}
 			stuck_add(rs->inflight);
 			worker_abandon(rs, w);
 			w = 0;

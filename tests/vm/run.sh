@@ -260,7 +260,7 @@ watchdog_case() { # NAME QEMU-ARG...
 		skip "$name" "build/shutdownfs has no watchdog support yet"
 		return 1
 	fi
-	boot_pair "$name" stack "vm.stage4=shutdownfs vm.hook=wedge shutdownfs.deadline=20 \
+	boot_pair "$name" stack "vm.stage4=shutdownfs vm.hook=wedge shutdownfs.deadline=30 \
 shutdownfs.hook_timeout=1000 shutdownfs.watchdog=auto vm.swap=/dev/mapper/vg0-swap" "$@"
 	case $RUNRC in
 	124) why "guest was not reset within ${RUN_LIMIT}s" ;;
