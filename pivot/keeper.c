@@ -85,7 +85,9 @@ static void wait_event(unsigned ms)
 	struct pollfd p = { .fd = sigfd, .events = POLLIN };
 
 	if (sigfd < 0) {
-		reap_sleep(ms < 20 ? ms : 20);
+		/* no signalfd: look every 20 ms (reaping here would lose the
+		 * worker's status) */
+		(void)poll(NULL, 0, (int)(ms < 20 ? ms : 20));
 		return;
 	}
 	(void)poll(&p, 1, (int)ms);
