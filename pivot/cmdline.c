@@ -195,7 +195,8 @@ void config_build(struct config *c, const struct cmdline *cl, const char *cmdlin
 	config_defaults(c);
 	/* stage 2 gets the effective config of stage 1 through argv only */
 	if (cl->mode != MODE_STAGE2) {
-		(void)config_load_file(c, cl->config_file ? cl->config_file : CONFIG_DEFAULT_FILE);
+		(void)config_load_file(c, cl->config_file ? cl->config_file : CONFIG_DEFAULT_FILE,
+				       cl->config_file != NULL);
 		if (cmdline_path)
 			(void)config_load_cmdline(c, cmdline_path);
 	}
@@ -212,10 +213,7 @@ void config_build(struct config *c, const struct cmdline *cl, const char *cmdlin
 		memcpy(key, k, kl);
 		key[kl] = '\0';
 		r = config_set(c, key, cl->set_val[i], SRC_ARGV);
-		if (r == -ENOENT)
-			log_warn("option: unknown key '%s', ignoring", key);
-		else if (r < 0)
-			log_warn("option: bad value '%.64s' for %s, ignoring", cl->set_val[i], key);
+		config_warn_set(c, r, "option", key, cl->set_val[i]);
 	}
 	log_set_verbose(c->verbose);
 }
