@@ -67,6 +67,7 @@ const char *plan_skel_verdict(const struct plan *p)
 	case 0: return "safe";
 	case -EPERM: return "unsafe";
 	case -ENOENT: return "missing";
+	case -EFBIG: return "too-big";
 	default: return "unreadable";
 	}
 }
