@@ -116,6 +116,7 @@ static _Noreturn void run(enum action a, uint64_t start, const char *oldroot, in
 	scope_init(&s, pidns_is_initial(), oldroot);
 	(void)scope_collect(&s);
 	loop_note_attached(&s);
+	swap_note_all(&s);      /* faults branch: swap fds before the first unmount */
 
 	guard_step("kill");
 	(void)killall_run(&cfg, guardian > 0 ? guardian : 0, oldroot, &stats);
@@ -145,7 +146,10 @@ static _Noreturn void run(enum action a, uint64_t start, const char *oldroot, in
 
 	/* ---- point of no return: from here everything degrades and goes on ---- */
 	sync_bounded();
-	stats.crypt_left = dm_crypt_left(&s);
+	{       /* faults branch: cannot tell (< 0) counts as a key left */
+		int keys = dm_crypt_left(&s);
+		stats.crypt_left = keys < 0 ? 1 : (unsigned)keys;
+	}
 	stats.left += (unsigned)(ramfs ? umount_count(&s) : 0) + blockgraph_left(&s, true);
 	final_summary(a, &stats, start);
 	guard_step("reboot");
