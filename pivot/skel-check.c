@@ -308,7 +308,6 @@ int skel_check_fits(const char *path, unsigned long long ramfs_size, char *why, 
 		return 0;
 	mib(a, sizeof(a), need);
 	mib(b, sizeof(b), ramfs_size);
-	snprintf(why, whysz, "%s: needs %s of tmpfs with shutdownfs, ramfs_size is %s",
-		 path, a, b);
+	snprintf(why, whysz, "needs %s of tmpfs with shutdownfs, ramfs_size is %s", a, b);
 	return -EFBIG;
 }

@@ -55,7 +55,7 @@ echo 'ramfs_size = 1M' > "$R/etc/shutdownfs.conf"
 S
 run_fast --skel /skel poweroff
 judge ns/skel-too-big-for-ramfs "check_signal 130" check_images_clean "check_token data /token" \
-	check_loops_detached "check_log 'skeleton /skel: /skel: needs 2.[0-9] MiB of tmpfs with shutdownfs, ramfs_size is 1.0 MiB'" \
+	check_loops_detached "check_log 'skeleton /skel: needs 2.[0-9] MiB of tmpfs with shutdownfs, ramfs_size is 1.0 MiB'" \
 	"check_log 'going on with a ramfs holding only shutdownfs'" \
 	"check_no_log 'tearing down from the old root'" "check_log 'stage 2 in the ramfs'" \
 	"check_summary result=clean left=0"
