@@ -27,6 +27,7 @@ struct copy {
 	struct skel_copy_stats *st;
 	struct hardlink *links;
 	unsigned nlinks;
+	bool logged;            /* the failing entry is named once, not per level */
 };
 
 static int copy_data(int in, int out, unsigned long long *ret_bytes)
@@ -185,8 +186,10 @@ static int copy_dir(struct copy *cp, int src, int dst, const char *rel, int dept
 			continue;
 		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", de->d_name);
 		r = copy_entry(cp, src, dst, de->d_name, sub, depth);
-		if (r < 0)
+		if (r < 0 && !cp->logged) {
+			cp->logged = true;
 			log_err("skeleton: copy %s: %s", sub, strerror(-r));
+		}
 	}
 	closedir(d);
 	return r;
@@ -194,7 +197,7 @@ static int copy_dir(struct copy *cp, int src, int dst, const char *rel, int dept
 
 int skel_copy(int src_dirfd, int dst_dirfd, struct skel_copy_stats *ret)
 {
-	struct copy cp = { dst_dirfd, ret, NULL, 0 };
+	struct copy cp = { dst_dirfd, ret, NULL, 0, false };
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
