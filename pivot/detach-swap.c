@@ -167,3 +167,28 @@ int swap_detach_all(const struct scope *s, bool last_try, bool *changed, struct 
 	swaps_free(&l);
 	return left;
 }
+
+unsigned swap_left(const struct scope *s)
+{
+	struct swap_list l;
+	unsigned i, n = 0;
+
+	if (swaps_read(s->swaps, &l) < 0)
+		return 0;
+	for (i = 0; i < l.n; i++) {
+		struct stat st;
+		unsigned k;
+		bool ours = s->whole_machine;
+
+		for (k = 0; !ours && k < nnoted; k++)
+			ours = noted[k].fd >= 0 && strcmp(noted[k].path, l.v[i].path) == 0;
+		if (!ours && stat(l.v[i].path, &st) == 0)
+			ours = in_scope(s, &st);
+		if (!ours)
+			continue;
+		log_err("left: swap %s, still on", l.v[i].path);
+		n++;
+	}
+	swaps_free(&l);
+	return n;
+}

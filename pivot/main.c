@@ -151,6 +151,7 @@ static _Noreturn void run(enum action a, uint64_t start, const char *oldroot, in
 		stats.crypt_left = keys < 0 ? 1 : (unsigned)keys;
 	}
 	stats.left += (unsigned)(ramfs ? umount_count(&s) : 0) + blockgraph_left(&s, true);
+	stats.left += swap_left(&s);    /* faults branch: a swap still on is left too */
 	final_summary(a, &stats, start);
 	guard_step("reboot");
 	final_action(a, &cfg, &stats);

@@ -34,6 +34,8 @@ int loop_detach_all(const struct scope *s, bool last_try, bool *changed, struct 
  * is closed once the swap is off. */
 void swap_note_all(const struct scope *s);
 int swap_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st);
+/* Swaps in scope still on (named at LOG_LVL_ERR), for the summary's left=. */
+unsigned swap_left(const struct scope *s);
 
 /* blockgraph.c: count of block devices in scope that are still present
  * (dm, md, loop with a backing file), for the summary's left=. Names each

@@ -148,8 +148,13 @@ static void test_enomem_goes_on(void)
 	CHECK_EQ_INT(swap_detach_all(&s, false, &changed, &st), 1);
 	CHECK_EQ_INT(st.swapoff, 0);
 	CHECK(!changed);
+	CHECK_EQ_INT(swap_left(&s), 1);         /* the summary's left= counts it */
 	CHECK_EQ_INT(swap_detach_all(&s, true, &changed, &st), 0);
 	CHECK_EQ_INT(st.swapoff, 1);
+	/* in a child namespace a swap outside the scope is not ours to count */
+	s.whole_machine = false;
+	write_swaps("/nonexistent/host-swap");
+	CHECK_EQ_INT(swap_left(&s), 0);
 	cleanup();
 }
 
