@@ -10,6 +10,7 @@
 
 #include "blockgraph.h"
 #include "log.h"
+#include "swaps.h"
 #include "teardown.h"
 
 /* mountinfo and /proc/swaps escape space, tab, newline and backslash as \ooo. */
@@ -122,36 +123,23 @@ int blockgraph_read_mounts(struct blockgraph *g, const char *mountinfo)
 
 int blockgraph_read_swaps(struct blockgraph *g, const char *swaps)
 {
-	char line[PATH_MAX + 128];
-	FILE *f = fopen(swaps, "re");
-	unsigned cap = 0;
+	struct swap_list l;
+	unsigned i;
+	int r = swaps_read(swaps, &l);
 
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char path[PATH_MAX], type[32];
-		struct bswap *sw;
+	if (r < 0)
+		return r;
+	g->swaps = l.n ? calloc(l.n, sizeof(*g->swaps)) : NULL;
+	for (i = 0; g->swaps && i < l.n; i++) {
+		struct bswap *sw = &g->swaps[g->nswaps];
 
-		if (sscanf(line, "%4095s %31s", path, type) != 2 || strcmp(path, "Filename") == 0)
-			continue;
-		if (g->nswaps == cap) {
-			unsigned ncap = cap ? cap * 2 : 8;
-			struct bswap *ns = realloc(g->swaps, ncap * sizeof(*ns));
-			if (!ns)
-				break;
-			g->swaps = ns;
-			cap = ncap;
-		}
-		unescape(path);
-		sw = &g->swaps[g->nswaps];
-		sw->path = strdup(path);
-		if (!sw->path)
-			break;
-		sw->is_file = strcmp(type, "file") == 0;
-		sw->dev = sw->is_file ? -1 : find_by_path(g, path);
+		sw->path = l.v[i].path;         /* ownership moves to the graph */
+		l.v[i].path = NULL;
+		sw->is_file = l.v[i].is_file;
+		sw->dev = sw->is_file ? -1 : find_by_path(g, sw->path);
 		g->nswaps++;
 	}
-	fclose(f);
+	swaps_free(&l);
 	return 0;
 }
 

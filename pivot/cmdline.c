@@ -156,7 +156,8 @@ int cmdline_parse(int argc, char **argv, struct cmdline *cl, char *err, size_t e
 void config_build(struct config *c, const struct cmdline *cl, const char *cmdline_path)
 {
 	config_defaults(c);
-	(void)config_load_file(c, cl->config_file ? cl->config_file : CONFIG_DEFAULT_FILE);
+	(void)config_load_file(c, cl->config_file ? cl->config_file : CONFIG_DEFAULT_FILE,
+			       cl->config_file != NULL);
 	if (cmdline_path)
 		(void)config_load_cmdline(c, cmdline_path);
 	config_apply_argv(c, cl);
@@ -179,10 +180,7 @@ void config_apply_argv(struct config *c, const struct cmdline *cl)
 		memcpy(key, k, kl);
 		key[kl] = '\0';
 		r = config_set(c, key, cl->set_val[i], SRC_ARGV);
-		if (r == -ENOENT)
-			log_warn("option: unknown key '%s', ignoring", key);
-		else if (r < 0)
-			log_warn("option: bad value '%.64s' for %s, ignoring", cl->set_val[i], key);
+		config_warn_set(c, r, "option", key, cl->set_val[i]);
 	}
 	log_set_verbose(c->verbose);
 }

@@ -52,11 +52,10 @@ static void parse_line(struct config *c, char *line, const char *origin,
 	}
 	r = config_set(c, key, val, SRC_FILE);
 	if (r < 0 && (*warned)++ < WARN_MAX) {
-		if (r == -ENOENT)
-			log_warn("%s:%u: unknown key '%.64s', ignoring", origin, lineno, key);
-		else
-			log_warn("%s:%u: bad value '%.64s' for %s, keeping the old value",
-				 origin, lineno, val, key);
+		char where[PATH_MAX + 16];
+
+		snprintf(where, sizeof(where), "%s:%u", origin, lineno);
+		config_warn_set(c, r, where, key, val);
 	}
 }
 
@@ -89,7 +88,7 @@ void config_parse_buf(struct config *c, const char *buf, size_t len, const char 
 		log_warn("%s: %u more warnings suppressed", origin, warned - WARN_MAX);
 }
 
-int config_load_file(struct config *c, const char *path)
+int config_load_file(struct config *c, const char *path, bool named)
 {
 	struct stat st;
 	char *buf;
@@ -99,9 +98,15 @@ int config_load_file(struct config *c, const char *path)
 	snprintf(c->file, sizeof(c->file), "%s", path);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
-		if (errno != ENOENT)
-			log_warn("%s: %s, using defaults", path, strerror(errno));
-		return errno == ENOENT ? 0 : -errno;
+		int e = errno;
+
+		/* O_NOFOLLOW says ELOOP for any symlink: say what it is */
+		if (e == ELOOP && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			log_warn("%s: a symlink, ignoring it (the config must be a root-owned "
+				 "regular file), using defaults", path);
+		else if (e != ENOENT || named)
+			log_warn("%s: %s, using defaults", path, strerror(e));
+		return e == ENOENT && !named ? 0 : -e;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		log_warn("%s: not a regular file, ignoring it", path);
@@ -171,14 +176,8 @@ void config_parse_cmdline(struct config *c, const char *s, size_t len)
 			}
 			*eq = '\0';
 			r = config_set(c, word + 11, eq + 1, SRC_CMDLINE);
-			if (r < 0 && warned++ < WARN_MAX) {
-				if (r == -ENOENT)
-					log_warn("kernel command line: unknown key '%.64s', ignoring",
-						 word + 11);
-				else
-					log_warn("kernel command line: bad value '%.64s' for %s, ignoring",
-						 eq + 1, word + 11);
-			}
+			if (r < 0 && warned++ < WARN_MAX)
+				config_warn_set(c, r, "kernel command line", word + 11, eq + 1);
 		}
 	}
 }

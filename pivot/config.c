@@ -106,10 +106,13 @@ static int parse_bool(const char *v, bool *ret)
 	return -EINVAL;
 }
 
+/* "512K", "64M", "1G" or bytes. The shift is checked before it is made:
+ * 18014398509482048K must not wrap around to 64K. */
 static int parse_size(const char *v, unsigned long long *ret)
 {
 	char *end;
 	unsigned long long n;
+	unsigned shift = 0;
 
 	if (!isdigit((unsigned char)*v))
 		return -EINVAL;
@@ -118,14 +121,27 @@ static int parse_size(const char *v, unsigned long long *ret)
 	if (errno)
 		return -EINVAL;
 	switch (*end) {
-	case 'k': case 'K': n <<= 10; end++; break;
-	case 'm': case 'M': n <<= 20; end++; break;
-	case 'g': case 'G': n <<= 30; end++; break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
 	}
-	if (*end || n < (64ULL << 10) || n > (64ULL << 30))
+	if (*end || n > (CONFIG_RAMFS_MAX >> shift))
+		return -EINVAL;
+	n <<= shift;
+	if (n < CONFIG_RAMFS_MIN)
 		return -EINVAL;
 	*ret = n;
 	return 0;
+}
+
+/* A value under the floor is raised to it: -ERANGE tells the caller to
+ * say so. 0 keeps its meaning where it has one (deadline: off). */
+static int floor_ms(unsigned *ms, unsigned floor, bool zero_ok)
+{
+	if ((*ms == 0 && zero_ok) || *ms >= floor)
+		return 0;
+	*ms = floor;
+	return -ERANGE;
 }
 
 /* Space- or comma-separated names, each [A-Za-z0-9_.@:+-]. Replaces the list. */
@@ -188,14 +204,16 @@ int config_set(struct config *c, const char *key, const char *v, enum config_src
 		break;
 	case KEY_DEADLINE:
 		r = parse_seconds(v, 3600, &c->deadline_ms);
+		if (r == 0)
+			r = floor_ms(&c->deadline_ms, CONFIG_DEADLINE_MIN_MS, true);
 		break;
 	case KEY_KILL_TIMEOUT:
-		r = parse_seconds(v, 600, &c->kill_timeout_ms);
+		r = parse_seconds(v, 600, &c->kill_timeout_ms);     /* 0: SIGKILL at once */
 		break;
 	case KEY_HOOK_TIMEOUT:
 		r = parse_seconds(v, 3600, &c->hook_timeout_ms);
-		if (r == 0 && c->hook_timeout_ms == 0)
-			c->hook_timeout_ms = 1;
+		if (r == 0)
+			r = floor_ms(&c->hook_timeout_ms, CONFIG_HOOK_TIMEOUT_MIN_MS, false);
 		break;
 	case KEY_WATCHDOG:
 		if (strcmp(v, "auto") && strcmp(v, "off") &&
@@ -221,9 +239,23 @@ int config_set(struct config *c, const char *key, const char *v, enum config_src
 	default:
 		return -ENOENT;
 	}
-	if (r == 0)
+	if (r == 0 || r == -ERANGE)
 		c->src[k] = src;
 	return r;
+}
+
+void config_warn_set(const struct config *c, int r, const char *where, const char *key,
+		     const char *val)
+{
+	char now[PATH_MAX + 32];
+	int k = key_lookup(key);
+
+	if (r == -ENOENT)
+		log_warn("%s: unknown key '%.64s', ignoring", where, key);
+	else if (r == -ERANGE && k >= 0 && config_value(c, (enum config_key)k, now, sizeof(now)) == 0)
+		log_warn("%s: %s = '%.64s' is below the minimum, using %s", where, key, val, now);
+	else if (r < 0)
+		log_warn("%s: bad value '%.64s' for %s, keeping the old value", where, val, key);
 }
 
 bool config_is_protected(const struct config *c, const char *comm)
@@ -237,23 +269,25 @@ bool config_is_protected(const struct config *c, const char *comm)
 }
 
 
-static void join_list(char *out, size_t outsz, const char (*list)[CONFIG_NAME_MAX], unsigned n)
+static int join_list(char *out, size_t outsz, const char (*list)[CONFIG_NAME_MAX], unsigned n)
 {
 	size_t pos = 0;
 	unsigned i;
 
 	out[0] = '\0';
-	for (i = 0; i < n && pos < outsz; i++) {
+	for (i = 0; i < n; i++) {
 		int w = snprintf(out + pos, outsz - pos, "%s%s", i ? " " : "", list[i]);
-
-		if (w < 0)
-			return;
+		if (w < 0 || (size_t)w >= outsz - pos)
+			return -ENOSPC;
 		pos += (size_t)w;
 	}
+	return 0;
 }
 
-const char *config_value(const struct config *c, enum config_key k, char *buf, size_t sz)
+int config_value(const struct config *c, enum config_key k, char *buf, size_t sz)
 {
+	char list[CONFIG_LIST_MAX * CONFIG_NAME_MAX];
+
 	switch (k) {
 	case KEY_SKEL: snprintf(buf, sz, "%s", c->skel); break;
 	case KEY_DEADLINE: snprintf(buf, sz, "%ums", c->deadline_ms); break;
@@ -263,9 +297,16 @@ const char *config_value(const struct config *c, enum config_key k, char *buf, s
 	case KEY_VERBOSE: snprintf(buf, sz, "%s", c->verbose ? "yes" : "no"); break;
 	case KEY_KEXEC_WITH_KEYS: snprintf(buf, sz, "%s", c->kexec_with_keys ? "yes" : "no"); break;
 	case KEY_RAMFS_SIZE: snprintf(buf, sz, "%llu", c->ramfs_size); break;
-	case KEY_PROTECT: join_list(buf, sz, c->protect, c->nprotect); break;
-	case KEY_PRELOAD: join_list(buf, sz, c->preload, c->npreload); break;
-	default: buf[0] = '\0'; break;
+	case KEY_PROTECT:
+	case KEY_PRELOAD:
+		if (join_list(list, sizeof(list), k == KEY_PROTECT ? c->protect : c->preload,
+			      k == KEY_PROTECT ? c->nprotect : c->npreload) < 0)
+			return -ENOSPC;
+		snprintf(buf, sz, "%s", list);
+		break;
+	default:
+		buf[0] = '\0';
+		return -ENOENT;
 	}
-	return buf;
+	return 0;
 }

@@ -57,27 +57,42 @@ struct config {
 	bool file_used;                 /* it existed, was safe, and was read */
 };
 
+/* Bounds. The deadline must leave the kill, an unmount pass and a sync
+ * their turn; a hook must at least get to exec. A tmpfs under 1 MiB cannot
+ * hold the binary (about 400 KiB) and what it creates. */
+#define CONFIG_DEADLINE_MIN_MS 3000
+#define CONFIG_HOOK_TIMEOUT_MIN_MS 100
+#define CONFIG_RAMFS_MIN (1ULL << 20)
+#define CONFIG_RAMFS_MAX (64ULL << 30)
+
 void config_defaults(struct config *c);
 const char *config_key_name(enum config_key k);
 const char *config_src_name(enum config_src s);
 
 /* Set one key from text. Returns 0, -ENOENT for an unknown key, -EINVAL
- * for a bad value (the old value is kept). Never logs. */
+ * for a bad value (the old value is kept), -ERANGE for a time under its
+ * floor (the floor is set). Never logs. */
 int config_set(struct config *c, const char *key, const char *value, enum config_src src);
+/* The warning for config_set's result r (nothing for 0); where names the
+ * source ("/etc/shutdownfs.conf:3", "option"). */
+void config_warn_set(const struct config *c, int r, const char *where, const char *key,
+		     const char *val);
+/* The value of key k as text, as config_set reads it back. */
+int config_value(const struct config *c, enum config_key k, char *buf, size_t sz);
 
 /* Parse `key = value` lines. Warnings name `origin` and the line. Lines over
  * 4 KiB, NUL bytes and garbage are warned about and skipped. */
 void config_parse_buf(struct config *c, const char *buf, size_t len, const char *origin);
-/* Read a file: ignored with a warning unless root-owned and not writable by
- * group or others. A missing file is fine. Reads at most 1 MiB. */
-int config_load_file(struct config *c, const char *path);
+/* Read a file: ignored with a warning unless a root-owned regular file (not
+ * a symlink) not writable by group or others. A missing file is fine unless
+ * named (--config): then it is warned about. Reads at most 1 MiB. */
+int config_load_file(struct config *c, const char *path, bool named);
 /* Apply shutdownfs.KEY=VALUE words of a kernel command line. */
 void config_parse_cmdline(struct config *c, const char *cmdline, size_t len);
 int config_load_cmdline(struct config *c, const char *path);
 
 bool config_is_protected(const struct config *c, const char *comm);
-/* One key's value as text, as a config file would say it. Returns buf. */
-const char *config_value(const struct config *c, enum config_key k, char *buf, size_t sz);
+
 
 /* Command line */
 enum mode {

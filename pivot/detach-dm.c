@@ -264,18 +264,3 @@ int dm_detach_all(const struct scope *s, bool last_try, bool *changed, struct st
 	blockgraph_free(&g);
 	return (int)left;
 }
-
-unsigned dm_crypt_left(const struct scope *s)
-{
-	struct blockgraph g;
-	unsigned i, n = 0;
-
-	if (blockgraph_read(&g, s->sysfs) < 0) {
-		log_warn("read %s/class/block: cannot tell whether dm-crypt keys are left", s->sysfs);
-		return 0;
-	}
-	for (i = 0; i < g.n; i++)
-		n += bdev_is_crypt(&g.devs[i]) && scope_has(s, g.devs[i].dev);
-	blockgraph_free(&g);
-	return n;
-}

@@ -53,11 +53,12 @@ static bool loop_attached(const struct scope *s, const char *name)
 
 #define LOOP_TIMEOUT_MS 5000
 
-static int loop_clear_now(const char *name, dev_t dev);
+static int loop_clear_now(const char *name, dev_t dev, bool fenced);
 
 struct loop_arg {
 	const char *name;
 	dev_t dev;
+	bool fenced;
 };
 
 /* The last close of a loop device flushes it: with the backing file on a
@@ -65,37 +66,60 @@ struct loop_arg {
 static int loop_clear_child(void *p)
 {
 	const struct loop_arg *a = p;
-	return loop_clear_now(a->name, a->dev);
+	return loop_clear_now(a->name, a->dev, a->fenced);
 }
 
-static int loop_clear(const char *name, dev_t dev)
+static int loop_clear(const struct scope *s, const char *name, dev_t dev)
 {
-	struct loop_arg a = { name, dev };
+	struct loop_arg a = { name, dev, !s->whole_machine };
 	char what[64];
 
 	snprintf(what, sizeof(what), "loop %s", name);
 	return spawn_call(loop_clear_child, &a, LOOP_TIMEOUT_MS, what);
 }
 
-static int loop_clear_now(const char *name, dev_t dev)
+static int loop_open(const char *name, dev_t dev, int flags)
 {
 	char node[64];
-	int fd, r;
+	int fd;
 
 	snprintf(node, sizeof(node), "/dev/%s", name);
-	fd = open(node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
+	fd = open(node, flags);
+	if (fd < 0 && errno != EBUSY) {
 		/* no node (e.g. /dev not populated): make a private one */
 		snprintf(node, sizeof(node), "/dev/.shutdownfs-%s", name);
 		(void)unlink(node);
 		if (mknod(node, S_IFBLK | 0600, dev) < 0)
 			return -errno;
-		fd = open(node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		fd = open(node, flags);
 		(void)unlink(node);
-		if (fd < 0)
-			return -errno;
 	}
+	return fd < 0 ? -errno : fd;
+}
+
+/* fenced (a child namespace): the device may be shared with the host, so
+ * nothing of it may change unless it is wholly ours. O_EXCL fails with
+ * EBUSY while anyone holds it claimed: a filesystem mounted in another
+ * mount namespace, a holder we cannot see. On a device someone else has
+ * open, LOOP_CLR_FD would only set autoclear: that is undone. */
+static int loop_clear_now(const char *name, dev_t dev, bool fenced)
+{
+	struct loop_info64 before, after;
+	int fd, r;
+
+	fd = loop_open(name, dev, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (fenced ? O_EXCL : 0));
+	if (fd < 0)
+		return fd;
+	if (fenced && sys_ioctl(fd, LOOP_GET_STATUS64, &before) < 0)
+		fenced = false;         /* not bound any more: nothing to keep */
 	r = sys_ioctl(fd, LOOP_CLR_FD, 0) < 0 ? -errno : 0;
+	if (r == 0 && fenced && !(before.lo_flags & LO_FLAGS_AUTOCLEAR) &&
+	    sys_ioctl(fd, LOOP_GET_STATUS64, &after) == 0 &&
+	    (after.lo_flags & LO_FLAGS_AUTOCLEAR)) {
+		after.lo_flags &= ~(unsigned)LO_FLAGS_AUTOCLEAR;
+		(void)sys_ioctl(fd, LOOP_SET_STATUS64, &after);
+		r = -EBUSY;
+	}
 	close(fd);
 	return r;
 }
@@ -156,7 +180,12 @@ int loop_detach_all(const struct scope *s, bool last_try, bool *changed, struct 
 		attached_add(dev);
 		if (sysfs_has_holders(s->sysfs, de->d_name) || sysfs_dev_mounted(s, dev))
 			continue;
-		r = loop_clear(de->d_name, dev);
+		r = loop_clear(s, de->d_name, dev);
+		if (r == -EBUSY && !s->whole_machine) {
+			log_msg(last_try ? LOG_LVL_WARN : LOG_LVL_DEBUG, "%s (%s): in use outside "
+				"this namespace, left alone", de->d_name, backing);
+			continue;
+		}
 		if (r < 0 && r != -ENXIO) {
 			log_msg(last_try ? LOG_LVL_ERR : LOG_LVL_DEBUG, "%s (%s): LOOP_CLR_FD: %s",
 				de->d_name, backing, strerror(-r));

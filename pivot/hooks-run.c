@@ -229,7 +229,10 @@ static enum hook_result hook_judge(const struct hook *h, int status, int exec_er
 		return HOOK_FAILED;
 	}
 	if (timed_out) {
-		log_warn("hook %s: killed after %u ms, ignoring", h->label, h->timeout_ms);
+		/* the time it really had: the deadline, the grace after SIGTERM,
+		 * and however long it took to die */
+		log_warn("hook %s: killed after %llu ms (timeout %u ms), ignoring", h->label,
+			 (unsigned long long)ms, h->timeout_ms);
 		return HOOK_TIMEOUT;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {

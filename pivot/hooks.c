@@ -7,13 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "hooks.h"
 #include "hooks-run.h"
 #include "log.h"
 #include "state.h"
+#include "sys.h"
 
 #define HOOKS_MAX 128                   /* per phase; the rest is named and skipped */
 #define HOOK_TIMEOUT_DEFAULT_MS 10000
@@ -180,6 +185,58 @@ static unsigned hook_timeout_read(const struct hook *h, unsigned def_ms)
 	return ms;
 }
 
+/* Is path what the run needs there: that filesystem type (0: any), and a
+ * mount point of its own (not the ramfs's empty directory)? */
+static bool api_is_mounted(const char *path, long type)
+{
+	struct statfs sf;
+	struct stat a, b;
+	char parent[16];
+
+	snprintf(parent, sizeof(parent), "%s/..", path);
+	if (statfs(path, &sf) < 0 || stat(path, &a) < 0 || stat(parent, &b) < 0)
+		return false;
+	return a.st_dev != b.st_dev && (type == 0 || (long)sf.f_type == type);
+}
+
+int hooks_restore_api(const char *after)
+{
+	static const struct { const char *path, *type; long magic; unsigned long flags; } api[] = {
+		{ "/proc", "proc", PROC_SUPER_MAGIC, MS_NOSUID | MS_NODEV | MS_NOEXEC },
+		{ "/sys", "sysfs", SYSFS_MAGIC, MS_NOSUID | MS_NODEV | MS_NOEXEC },
+		{ "/dev", "devtmpfs", 0, MS_NOSUID },
+	};
+	struct statvfs sv;
+	struct statfs sf;
+	size_t i;
+	int n = 0;
+
+	/* umount -a ends with umount("/"), which the kernel turns into a
+	 * read-only remount of the ramfs: hooks need /tmp, the run /dev nodes */
+	if (statvfs("/", &sv) == 0 && (sv.f_flag & ST_RDONLY) && statfs("/", &sf) == 0 &&
+	    (long)sf.f_type == TMPFS_MAGIC) {
+		if (sys_mount(NULL, "/", NULL, MS_REMOUNT | MS_NOSUID, NULL) == 0) {
+			log_warn("%s: the ramfs was read-only, remounted it read-write", after);
+			n++;
+		} else {
+			log_err("remount the ramfs read-write after %s: %s", after, strerror(errno));
+		}
+	}
+	for (i = 0; i < sizeof(api) / sizeof(api[0]); i++) {
+		if (api_is_mounted(api[i].path, api[i].magic))
+			continue;
+		(void)mkdir(api[i].path, 0755);
+		if (sys_mount(api[i].type, api[i].path, api[i].type, api[i].flags, NULL) < 0) {
+			log_err("mount %s after %s: %s, later steps may not see the machine",
+				api[i].path, after, strerror(errno));
+			continue;
+		}
+		log_warn("%s: %s was gone, mounted it again", after, api[i].path);
+		n++;
+	}
+	return n;
+}
+
 int hooks_run_phase(const char *dir, enum phase p, enum action a,
 		    unsigned default_timeout_ms, struct stats *st)
 {
@@ -221,6 +278,9 @@ int hooks_run_phase(const char *dir, enum phase p, enum action a,
 		state_step(step, h.timeout_ms + 2000);
 		r = hook_run(&h, a);
 		close(h.fd);
+		/* a hook's `umount -a` took /proc, /sys or /dev from the ramfs:
+		 * the next hook is exec'ed through /proc, the run reads both */
+		(void)hooks_restore_api(step);
 		if (r != HOOK_OK)
 			bad++;
 		if (!st)

@@ -14,6 +14,12 @@ enum phase {
 
 const char *phase_name(enum phase p);
 
+/* Mount proc, sysfs and devtmpfs again on /proc, /sys and /dev where a
+ * hook unmounted them (or mounted something else there), and the ramfs
+ * root (a tmpfs) read-write again if a hook's `umount -a` made it
+ * read-only; `after` names the step for the log. Returns how many were mounted. hooks_run_phase()
+ * calls it after every hook. */
+int hooks_restore_api(const char *after);
 /* Run every hook of dir/PHASE in lexical order, each as `hook ACTION` in its
  * own process group with a deadline (default_timeout_ms, or the hook's own
  * `# timeout: N` line), output into the log line by line. Unsafe hooks (not

@@ -158,6 +158,7 @@ static void worker_abandon(struct run_state *rs, pid_t w)
 static void phase_done(struct run_state *rs, const struct run_phase *ph, unsigned i)
 {
 	watchdog_ping();
+	log_set_verbose(rs->cfg.verbose);       /* the config phase may have changed it */
 	if (ph[i].flags & PH_ARM_WATCHDOG) {
 		watchdog_start(&rs->cfg, budget_deadline(rs));
 		rs->watchdog_fd = watchdog_fd();

@@ -107,23 +107,45 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
+/* Control bytes (a garbage config, a device name) would reach the console
+ * as terminal commands and split kmsg records: written as \xHH. */
+static size_t escape_into(char *out, size_t sz, const char *in)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (; *in && n + 4 < sz; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if ((ch >= 0x20 && ch != 0x7f) || ch == '\t') {
+			out[n++] = (char)ch;
+			continue;
+		}
+		out[n++] = '\\';
+		out[n++] = 'x';
+		out[n++] = hex[ch >> 4];
+		out[n++] = hex[ch & 15];
+	}
+	out[n] = '\0';
+	return n;
+}
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
-	char buf[1024];
+	char buf[1024], msg[1024];
 	int hdr, n;
 	va_list ap;
 	int saved = errno;
 
 	if (lvl == LOG_LVL_DEBUG && !verbose)
 		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	hdr = snprintf(buf, sizeof(buf), "<%d>", (int)lvl);
 	n = snprintf(buf + hdr, sizeof(buf) - (size_t)hdr, "shutdownfs: ");
-	va_start(ap, fmt);
-	n += vsnprintf(buf + hdr + n, sizeof(buf) - (size_t)(hdr + n), fmt, ap);
-	va_end(ap);
 	n += hdr;
-	if (n > (int)sizeof(buf) - 2)
-		n = (int)sizeof(buf) - 2;
+	n += (int)escape_into(buf + n, sizeof(buf) - (size_t)n - 1, msg);
 	buf[n++] = '\n';
 	if (kmsg_fd >= 0)
 		write_all(kmsg_fd, buf, (size_t)n);     /* one record per write */

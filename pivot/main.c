@@ -53,6 +53,7 @@ static _Noreturn void stage2(struct run_state *rs)
 	rs->stage = STAGE_TWO;
 	rs->scope_ready = false;
 	rs->phase = -1;
+	log_set_verbose(rs->cfg.verbose);
 	watchdog_adopt(rs->watchdog_fd, budget_deadline(rs));
 	keeper_run(rs);
 }
@@ -78,6 +79,7 @@ static _Noreturn void pid1(const struct cmdline *cl, uint64_t start_us)
 	 * file (which may sit on a dead device): the deadline holds from here */
 	config_defaults(&rs->cfg);
 	config_apply_argv(&rs->cfg, cl);
+	log_set_verbose(rs->cfg.verbose);
 	rs->start_us = start_us;
 	if (mode != MODE_RUN && mode != MODE_EXITRD) {
 		log_err("PID 1 cannot return: rebooting");

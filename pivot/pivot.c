@@ -68,10 +68,10 @@ static int skel_open(const struct config *c)
 	char why[PATH_MAX + 64];
 	int r, fd;
 
-	r = skel_check(c->skel, why, sizeof(why));
+	r = skel_check_fits(c->skel, c->ramfs_size, why, sizeof(why), NULL);
 	if (r < 0) {
-		log_err("skeleton %s: %s; going on without hooks", c->skel,
-			r == -ENOENT ? "missing" : why);
+		log_err("skeleton %s: %s; going on with a ramfs holding only shutdownfs, "
+			"without hooks", c->skel, r == -ENOENT ? "missing" : why);
 		return -1;
 	}
 	fd = open(c->skel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -89,8 +89,15 @@ static int fill(int src, int root)
 
 	if (src >= 0) {
 		r = skel_copy(src, root, &cs);
-		if (r < 0)
-			return r;
+		/* ENOSPC (it grew since the check), or a half-written tree: a
+		 * ramfs holding only us, as for a refused skeleton, never the
+		 * fallback on the old root */
+		if (r < 0) {
+			log_err("skeleton: copy: %s; going on with a ramfs holding only "
+				"shutdownfs, without hooks", strerror(-r));
+			(void)skel_remove_all(root);
+			memset(&cs, 0, sizeof(cs));
+		}
 	}
 	exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (exe < 0)

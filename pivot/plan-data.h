@@ -73,7 +73,7 @@ int plan_write(FILE *f, const struct config *c, const struct plan_paths *paths, 
 /* shared by both printers */
 const char *plan_dm_type(const struct bdev *d);
 const char *plan_size(unsigned long long bytes, char *buf, size_t sz);
-/* "skel = /x" values as config_to_argv() renders them; "" if unknown */
+/* "skel = /x" values as config_value() renders them; "" if unknown */
 const char *plan_config_value(const struct config *c, enum config_key k, char *buf, size_t sz);
 const char *plan_skel_verdict(const struct plan *p);
 bool plan_dev_shown(const struct blockgraph *g, int i);

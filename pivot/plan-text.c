@@ -48,7 +48,9 @@ const char *plan_size(unsigned long long bytes, char *buf, size_t sz)
 
 const char *plan_config_value(const struct config *c, enum config_key k, char *buf, size_t sz)
 {
-	return config_value(c, k, buf, sz);
+	if (config_value(c, k, buf, sz) < 0)
+		buf[0] = '\0';
+	return buf;
 }
 
 const char *plan_skel_verdict(const struct plan *p)
@@ -57,6 +59,7 @@ const char *plan_skel_verdict(const struct plan *p)
 	case 0: return "safe";
 	case -EPERM: return "unsafe";
 	case -ENOENT: return "missing";
+	case -EFBIG: return "too-big";
 	default: return "unreadable";
 	}
 }

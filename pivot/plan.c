@@ -213,6 +213,9 @@ static void warn_setup(struct plan *p)
 	else if (p->skel_r == -EPERM && colon)
 		add_warn(p, "skeleton is%s: hooks will not run (%.*s)", colon + 1,
 			 (int)(colon - p->skel_why), p->skel_why);
+	else if (p->skel_r == -EFBIG)
+		add_warn(p, "skeleton does not fit the ramfs: the ramfs will hold only "
+			 "shutdownfs, hooks will not run (%s)", p->skel_why);
 	else if (p->skel_r < 0)
 		add_warn(p, "skeleton cannot be checked: %s", p->skel_why);
 	if (p->c->deadline_ms == 0)
@@ -245,7 +248,8 @@ int plan_collect(struct plan *p, const struct config *c, const struct plan_paths
 	(void)read_mounts(p, paths->mountinfo);
 	read_procs(p, paths->proc);
 	read_hooks(p);
-	p->skel_r = skel_check_stat(c->skel, p->skel_why, sizeof(p->skel_why), &p->skel_st);
+	p->skel_r = skel_check_fits(c->skel, c->ramfs_size, p->skel_why, sizeof(p->skel_why),
+				    &p->skel_st);
 	warn_stack(p);
 	warn_setup(p);
 	return 0;

@@ -14,8 +14,9 @@
 #include "skel-check.h"
 
 #define SKEL_MAX_LINKS 40       /* the kernel's own limit on a lookup */
-#define SKEL_MAX_DEPTH 64
 #define SKEL_MAX_ENTRIES 200000
+#define TMPFS_PAGE 4096ULL
+#define TMPFS_SHORT_SYMLINK 128 /* shmem keeps shorter targets in the inode */
 
 static int unsafe(char *why, size_t sz, int r, const char *fmt, const char *path,
 		  const char *what)
@@ -230,6 +231,8 @@ static int check_entry(int dfd, const char *name, const char *rel, struct walk *
 		return unsafe(w->why, w->whysz, -EPERM, "%s: %s", rel, "not owned by root");
 	if (S_ISLNK(st.st_mode)) {
 		w->st.links++;  /* copied as a link, never followed */
+		if (st.st_size >= TMPFS_SHORT_SYMLINK)
+			w->st.pages++;
 		return 0;
 	}
 	if (!S_ISREG(st.st_mode))
@@ -241,6 +244,7 @@ static int check_entry(int dfd, const char *name, const char *rel, struct walk *
 		return unsafe(w->why, w->whysz, -EPERM, "%s: %s", rel, "setuid or setgid");
 	w->st.files++;
 	w->st.bytes += (unsigned long long)st.st_size;
+	w->st.pages += ((unsigned long long)st.st_size + TMPFS_PAGE - 1) / TMPFS_PAGE;
 	return 0;
 }
 
@@ -273,4 +277,37 @@ int skel_check_stat(const char *path, char *why, size_t whysz, struct skel_stat 
 int skel_check(const char *path, char *why, size_t whysz)
 {
 	return skel_check_stat(path, why, whysz, NULL);
+}
+
+unsigned long long skel_ramfs_need(const struct skel_stat *st, unsigned long long exe_bytes)
+{
+	return (st->pages + (exe_bytes + TMPFS_PAGE - 1) / TMPFS_PAGE) * TMPFS_PAGE;
+}
+
+static void mib(char *buf, size_t sz, unsigned long long b)
+{
+	snprintf(buf, sz, "%llu.%01llu MiB", b >> 20, ((b & ((1 << 20) - 1)) * 10) >> 20);
+}
+
+int skel_check_fits(const char *path, unsigned long long ramfs_size, char *why, size_t whysz,
+		    struct skel_stat *ret)
+{
+	struct skel_stat st;
+	struct stat exe;
+	unsigned long long need;
+	char a[32], b[32];
+	int r = skel_check_stat(path, why, whysz, &st);
+
+	if (ret)
+		*ret = st;
+	if (r < 0)
+		return r;
+	need = skel_ramfs_need(&st, stat("/proc/self/exe", &exe) == 0 ?
+			       (unsigned long long)exe.st_size : 0);
+	if (need <= ramfs_size)
+		return 0;
+	mib(a, sizeof(a), need);
+	mib(b, sizeof(b), ramfs_size);
+	snprintf(why, whysz, "needs %s of tmpfs with shutdownfs, ramfs_size is %s", a, b);
+	return -EFBIG;
 }

@@ -5,8 +5,12 @@
 
 #include <stddef.h>
 
+/* One limit for the check and the copy: what passes the check is copied. */
+#define SKEL_MAX_DEPTH 64
+
 struct skel_stat {
 	unsigned long long bytes;       /* regular file data */
+	unsigned long long pages;       /* tmpfs pages it takes: files and long symlinks */
 	unsigned files, dirs, links;
 };
 
@@ -21,5 +25,14 @@ struct skel_stat {
 int skel_check(const char *path, char *why, size_t whysz);
 /* The same, also measuring the tree into ret (may be NULL). */
 int skel_check_stat(const char *path, char *why, size_t whysz, struct skel_stat *ret);
+/* Bytes of tmpfs the skeleton and the binary (exe_bytes) take: tmpfs counts
+ * whole pages. One rule for the run and for plan. */
+unsigned long long skel_ramfs_need(const struct skel_stat *st, unsigned long long exe_bytes);
+/* skel_check_stat, then whether it fits a tmpfs of ramfs_size with the
+ * running binary: -EFBIG with why ("needs 300 MiB ...") when it does not.
+ * A skeleton that does not fit gets what a refused one gets: a ramfs
+ * holding only shutdownfs. */
+int skel_check_fits(const char *path, unsigned long long ramfs_size, char *why, size_t whysz,
+		    struct skel_stat *ret);
 
 #endif

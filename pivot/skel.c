@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "skel-check.h"
 #include "skel.h"
 
-#define DEPTH_MAX 32
 #define HARDLINK_MAX 1024
 
 struct hardlink {
@@ -27,6 +27,7 @@ struct copy {
 	struct skel_copy_stats *st;
 	struct hardlink *links;
 	unsigned nlinks;
+	bool logged;            /* the failing entry is named once, not per level */
 };
 
 static int copy_data(int in, int out, unsigned long long *ret_bytes)
@@ -170,7 +171,7 @@ static int copy_dir(struct copy *cp, int src, int dst, const char *rel, int dept
 	DIR *d;
 	int fd, r = 0;
 
-	if (depth > DEPTH_MAX)
+	if (depth > SKEL_MAX_DEPTH)
 		return -ELOOP;
 	fd = dup(src);
 	if (fd < 0 || !(d = fdopendir(fd))) {
@@ -185,8 +186,10 @@ static int copy_dir(struct copy *cp, int src, int dst, const char *rel, int dept
 			continue;
 		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", de->d_name);
 		r = copy_entry(cp, src, dst, de->d_name, sub, depth);
-		if (r < 0)
+		if (r < 0 && !cp->logged) {
+			cp->logged = true;
 			log_err("skeleton: copy %s: %s", sub, strerror(-r));
+		}
 	}
 	closedir(d);
 	return r;
@@ -194,7 +197,7 @@ static int copy_dir(struct copy *cp, int src, int dst, const char *rel, int dept
 
 int skel_copy(int src_dirfd, int dst_dirfd, struct skel_copy_stats *ret)
 {
-	struct copy cp = { dst_dirfd, ret, NULL, 0 };
+	struct copy cp = { dst_dirfd, ret, NULL, 0, false };
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -204,4 +207,53 @@ int skel_copy(int src_dirfd, int dst_dirfd, struct skel_copy_stats *ret)
 	r = copy_dir(&cp, src_dirfd, dst_dirfd, "", 0);
 	free(cp.links);
 	return r;
+}
+
+/* Empty dfd, depth first, bounded by the same depth as the copy. Removing
+ * while reading a directory may hide entries from that pass: passes repeat
+ * (a few) until one finds nothing. */
+static int remove_tree(int dfd, int depth)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, r = 0, pass;
+	unsigned found = 1;
+
+	if (depth > SKEL_MAX_DEPTH + 1)
+		return -ELOOP;
+	fd = dup(dfd);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	for (pass = 0; pass < 4 && found; pass++, rewinddir(d)) {
+		found = 0;
+		r = 0;
+		while ((de = readdir(d))) {
+			int sub;
+
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			found++;
+			if (unlinkat(dfd, de->d_name, 0) == 0)
+				continue;
+			sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0) {
+				int e = remove_tree(sub, depth + 1);
+				close(sub);
+				if (e < 0 && r == 0)
+					r = e;
+			}
+			if (unlinkat(dfd, de->d_name, AT_REMOVEDIR) < 0 && r == 0)
+				r = -errno;
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+int skel_remove_all(int dirfd)
+{
+	return remove_tree(dirfd, 0);
 }

@@ -14,6 +14,9 @@ struct skel_copy_stats {
  * modes and owners kept. Never follows a link. Returns 0 or a negative
  * errno (ENOSPC when the tmpfs is too small). */
 int skel_copy(int src_dirfd, int dst_dirfd, struct skel_copy_stats *ret);
+/* Remove everything under dirfd (a half-copied skeleton), not dirfd
+ * itself. Returns 0 or the first negative errno. */
+int skel_remove_all(int dirfd);
 /* Copy one open file to dst_dirfd/name with mode. */
 int skel_copy_file(int src_fd, int dst_dirfd, const char *name, unsigned mode,
 		   unsigned long long *ret_bytes);

@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "swaps.h"
 #include "sysfs.h"
 
 int sysfs_read(const char *path, char *buf, size_t sz)
@@ -61,27 +62,23 @@ bool sysfs_has_holders(const char *sysfs, const char *name)
 
 static bool swap_uses(const char *swaps, dev_t dev)
 {
-	char line[4200], path[4100];
-	FILE *f = fopen(swaps, "re");
+	struct swap_list l;
 	bool found = false;
+	unsigned i;
 
-	if (!f)
+	if (swaps_read(swaps, &l) < 0)
 		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
+	for (i = 0; !found && i < l.n; i++) {
 		struct stat st;
-
-		const char *node;
-
-		if (sscanf(line, "%4095s", path) != 1 || path[0] != '/')
-			continue;
 		/* a swap partition is the device itself, looked up in our own
 		 * /dev (after the pivot it reads /oldroot/dev/...); stat of a
 		 * device node does not block on the device */
-		node = strstr(path, "/dev/");
-		if (node && stat(node, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == dev)
-			found = true;
+		const char *node = strstr(l.v[i].path, "/dev/");
+
+		found = node && !l.v[i].is_file && stat(node, &st) == 0 && S_ISBLK(st.st_mode) &&
+			st.st_rdev == dev;
 	}
-	fclose(f);
+	swaps_free(&l);
 	return found;
 }
 

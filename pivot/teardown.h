@@ -15,16 +15,27 @@
  * (I/O to a suspended device blocks every sync and umount). */
 int dm_resume_all(const struct scope *s);
 int dm_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st);
-/* dm-crypt mappings (dm/uuid starting "CRYPT-") in scope still present. */
-unsigned dm_crypt_left(const struct scope *s);
+/* detach-dm-keys.c: dm mappings in scope that may still hold a key: a
+ * CRYPT- uuid (cryptsetup's), or a `crypt` target in the live or inactive
+ * table (DM_TABLE_STATUS; `dmsetup create` sets no uuid). Runs in a bounded
+ * child. Contract: >= 0 is the count; a negative errno means it cannot
+ * tell (sysfs or the control device unreadable, an ioctl failed, no answer
+ * in time), and the caller must treat that as keys left: kexec refused. */
+int dm_crypt_left(const struct scope *s);
 /* detach-md.c */
 int md_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st);
 /* detach-loop.c: note the loops in scope attached now, so that those that
  * go away later (autoclear after their unmount) are counted too. */
 void loop_note_attached(const struct scope *s);
 int loop_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st);
-/* detach-swap.c */
+/* detach-swap.c: open every swap in scope now, before the first unmount
+ * pass, so that it is swapped off through that fd (/proc/self/fd/N) even
+ * after the old root is detached and its path no longer resolves. The fd
+ * is closed once the swap is off. */
+void swap_note_all(const struct scope *s);
 int swap_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st);
+/* Swaps in scope still on (named at LOG_LVL_ERR), for the summary's left=. */
+unsigned swap_left(const struct scope *s);
 
 /* blockgraph.c: count of block devices in scope that are still present
  * (dm, md, loop with a backing file), for the summary's left=. Names each

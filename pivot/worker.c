@@ -269,10 +269,15 @@ _Noreturn void worker_main(struct run_state *rs, unsigned first)
 	unsigned n, i;
 
 	(void)prctl(PR_SET_NAME, "shutdownfs-work", 0, 0, 0);
+	log_set_verbose(rs->cfg.verbose);
 	/* PID 1's: a copy here would only show up as a holder of /dev */
 	if (watchdog_fd() >= 0)
 		(void)close(watchdog_fd());
 	ph = worker_phases(rs->stage, &n);
+	/* swap files are swapped off through fds opened while their paths
+	 * still resolve: each worker keeps its own (detach-swap.c) */
+	if (rs->stage != STAGE_ONE)
+		swap_note_all(scope_get(rs));
 	for (i = first; i < n; i++) {
 		if (!worker_phase_applies(&ph[i], rs))
 			continue;

@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * plan shows it and as a config file would say it */
 	config_defaults(&back);
 	for (k = 0; k < KEY__MAX; k++) {
-		config_value(&c, (enum config_key)k, val, sizeof(val));
+		if (config_value(&c, (enum config_key)k, val, sizeof(val)) < 0)
+			continue;
 		if (config_set(&back, config_key_name((enum config_key)k), val, SRC_FILE) < 0 &&
 		    !(k == KEY_PROTECT && !c.nprotect) && !(k == KEY_PRELOAD && !c.npreload))
 			__builtin_trap();

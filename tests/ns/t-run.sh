@@ -1,7 +1,8 @@
 #!/bin/sh
 # t-run.sh — the run as PID 1 of a PID + mount namespace: each action, nested
 # and bind mounts, stragglers, loop-in-loop, a mount held from outside, exitrd
-# mode, bad skeletons and configs, a ramfs too small for the skeleton.
+# mode, bad skeletons and configs (a ramfs too small for the skeleton is in
+# t-faults.sh).
 # The scenario fragments are single-quoted on purpose: they expand inside the
 # namespace, not here.
 # shellcheck disable=SC2016
@@ -189,20 +190,6 @@ S
 ns_run --deadline 30 poweroff
 judge ns/config-unsafe-ignored "check_signal 130" check_images_clean \
 	"check_log 'shutdownfs.conf: not root-owned or writable by group or others, ignoring it'"
-ns_end
-
-# A tmpfs too small for the skeleton: stage 1 fails, the fallback on the old
-# root still leaves clean images and reboots.
-ns_begin
-base_data
-cat >> "$W/pre.sh" <<'S'
-mkdir -p "$R/skel/bin"
-head -c 2097152 /dev/zero > "$R/skel/bin/big"
-echo 'ramfs_size = 1M' > "$R/etc/shutdownfs.conf"
-S
-run_fast --skel /skel poweroff
-judge ns/ramfs-too-small "check_signal 130" check_images_clean "check_token data /token" \
-	check_loops_detached "check_log 'tearing down from the old root'"
 ns_end
 
 # PID 1 asked for --help (or plan): it prints, and still ends in a reboot.

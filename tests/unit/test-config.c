@@ -239,16 +239,144 @@ static void t_values(void)
 
 	parse("deadline = 33\nkill_timeout = 0.25\nprotect = mdmon @x\npreload = softdog\n"
 	      "watchdog = off\nkexec_with_keys = yes\nramfs_size = 8M\nskel = /s\n");
-	CHECK_STR(config_value(&c, KEY_DEADLINE, buf, sizeof(buf)), "33000ms");
-	CHECK_STR(config_value(&c, KEY_KILL_TIMEOUT, buf, sizeof(buf)), "250ms");
-	CHECK_STR(config_value(&c, KEY_PROTECT, buf, sizeof(buf)), "mdmon @x");
-	CHECK_STR(config_value(&c, KEY_PRELOAD, buf, sizeof(buf)), "softdog");
-	CHECK_STR(config_value(&c, KEY_WATCHDOG, buf, sizeof(buf)), "off");
-	CHECK_STR(config_value(&c, KEY_KEXEC_WITH_KEYS, buf, sizeof(buf)), "yes");
-	CHECK_STR(config_value(&c, KEY_RAMFS_SIZE, buf, sizeof(buf)), "8388608");
-	CHECK_STR(config_value(&c, KEY_SKEL, buf, sizeof(buf)), "/s");
+	CHECK_EQ_INT(config_value(&c, KEY_DEADLINE, buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "33000ms");
+	CHECK_EQ_INT(config_value(&c, KEY_KILL_TIMEOUT, buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "250ms");
+	CHECK_EQ_INT(config_value(&c, KEY_PROTECT, buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "mdmon @x");
+	CHECK_EQ_INT(config_value(&c, KEY_PRELOAD, buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "softdog");
+	CHECK_EQ_INT(config_value(&c, KEY_WATCHDOG, buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "off");
+	CHECK_EQ_INT(config_value(&c, KEY_KEXEC_WITH_KEYS, buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "yes");
+	CHECK_EQ_INT(config_value(&c, KEY_RAMFS_SIZE, buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "8388608");
+	CHECK_EQ_INT(config_value(&c, KEY_SKEL, buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "/s");
 	for (i = 0; i < KEY__MAX; i++)
 		CHECK(strcmp(config_key_name((enum config_key)i), "?") != 0);
+}
+
+
+/* Sizes: bounds that can hold the binary, and no overflow in the shift. */
+static void t_ramfs_size_bounds(void)
+{
+	static const char *const bad[] = {
+		"64K", "1023K", "18014398509482048K", "17179869184G", "65G",
+		"99999999999999999999", "1T", "-1M",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		config_defaults(&c);
+		CHECK_EQ_INT(config_set(&c, "ramfs_size", bad[i], SRC_FILE), -EINVAL);
+		CHECK_EQ_INT(c.ramfs_size, 256ULL << 20);
+	}
+	CHECK_EQ_INT(config_set(&c, "ramfs_size", "1M", SRC_FILE), 0);
+	CHECK_EQ_INT(c.ramfs_size, 1ULL << 20);
+	CHECK_EQ_INT(config_set(&c, "ramfs_size", "1024K", SRC_FILE), 0);
+	CHECK_EQ_INT(config_set(&c, "ramfs_size", "64G", SRC_FILE), 0);
+	CHECK_EQ_INT(c.ramfs_size, 64ULL << 30);
+}
+
+/* Times: 0 means off for the deadline and "at once" for the kill grace;
+ * what would make the run pointless is raised to a floor, with -ERANGE. */
+static void t_time_floors(void)
+{
+	config_defaults(&c);
+	CHECK_EQ_INT(config_set(&c, "deadline", "1ms", SRC_ARGV), -ERANGE);
+	CHECK_EQ_INT(c.deadline_ms, CONFIG_DEADLINE_MIN_MS);
+	CHECK_EQ_INT(c.src[KEY_DEADLINE], SRC_ARGV);
+	CHECK_EQ_INT(config_set(&c, "deadline", "0", SRC_ARGV), 0);
+	CHECK_EQ_INT(c.deadline_ms, 0);
+	CHECK_EQ_INT(config_set(&c, "deadline", "3", SRC_ARGV), 0);
+	CHECK_EQ_INT(c.deadline_ms, 3000);
+	CHECK_EQ_INT(config_set(&c, "hook_timeout", "0", SRC_ARGV), -ERANGE);
+	CHECK_EQ_INT(c.hook_timeout_ms, CONFIG_HOOK_TIMEOUT_MIN_MS);
+	CHECK_EQ_INT(config_set(&c, "hook_timeout", "5ms", SRC_ARGV), -ERANGE);
+	CHECK_EQ_INT(c.hook_timeout_ms, CONFIG_HOOK_TIMEOUT_MIN_MS);
+	CHECK_EQ_INT(config_set(&c, "kill_timeout", "0", SRC_ARGV), 0);
+	CHECK_EQ_INT(c.kill_timeout_ms, 0);
+}
+
+static char logfile[64];
+static int saved_err = -1;
+
+static void log_to_file(void)
+{
+	int fd;
+
+	snprintf(logfile, sizeof(logfile), "/tmp/sfs-conflog.XXXXXX");
+	fd = mkstemp(logfile);
+	CHECK(fd >= 0);
+	saved_err = dup(2);
+	dup2(fd, 2);
+	close(fd);
+}
+
+/* Stop capturing; the whole log in a static buffer. */
+static const char *log_done(void)
+{
+	static char buf[65536];
+	ssize_t n;
+	int fd = open(logfile, O_RDONLY);
+
+	dup2(saved_err, 2);
+	close(saved_err);
+	CHECK(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	unlink(logfile);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+#define CHECK_IN(hay, needle) do { \
+	if (!strstr((hay), (needle))) { \
+		fprintf(stderr, "%s:%d: log lacks \"%s\":\n%s\n", __FILE__, __LINE__, \
+			(needle), (hay)); \
+		_exit(1); \
+	} } while (0)
+
+/* What a careless admin reads: the symlink named as one, a missing --config
+ * said, a floor said, and no raw control bytes reaching the console. */
+static void t_messages(void)
+{
+	char dir[] = "/tmp/sfs-conf.XXXXXX", conf[64], link[64], missing[64];
+	char *argv[] = { "shutdownfs", "--config", missing, "--deadline", "1ms", "poweroff", NULL };
+	struct cmdline cl;
+	char err[128];
+	const char *log;
+
+	CHECK(mkdtemp(dir));
+	snprintf(conf, sizeof(conf), "%s/real.conf", dir);
+	snprintf(link, sizeof(link), "%s/link.conf", dir);
+	snprintf(missing, sizeof(missing), "%s/typo.conf", dir);
+	write_conf(conf, "deadline = 20\n", 0644);
+	CHECK(symlink(conf, link) == 0);
+	log_to_file();
+	config_defaults(&c);
+	CHECK(config_load_file(&c, link, true) < 0);
+	CHECK_EQ_INT(c.deadline_ms, 60000);
+	CHECK_EQ_INT(cmdline_parse(6, argv, &cl, err, sizeof(err)), 0);
+	config_build(&c, &cl, NULL);
+	CHECK_EQ_INT(c.deadline_ms, CONFIG_DEADLINE_MIN_MS);
+	{
+		static const char g[] = "\x1b]0;owned\a\x1b[2J = 1\nverbose = \x1b[31mred\r\n";
+		config_parse_buf(&c, g, sizeof(g) - 1, "garbage");
+	}
+	log = log_done();
+	CHECK_IN(log, "link.conf: a symlink, ignoring it");
+	CHECK_IN(log, "typo.conf: No such file or directory, using defaults");
+	CHECK_IN(log, "option: deadline = '1ms' is below the minimum, using 3000ms");
+	CHECK_IN(log, "unknown key '\\x1b]0;owned\\x07\\x1b[2J'");
+	CHECK_IN(log, "bad value '\\x1b[31mred' for verbose");
+	CHECK(!strchr(log, 0x1b) && !strchr(log, '\a') && !strchr(log, '\r'));
+	unlink(link);
+	unlink(conf);
+	rmdir(dir);
 }
 
 static const struct test tests[] = {
@@ -262,6 +390,9 @@ static const struct test tests[] = {
 	{ "precedence", t_precedence },
 	{ "argv", t_argv },
 	{ "values", t_values },
+	{ "ramfs-size-bounds", t_ramfs_size_bounds },
+	{ "time-floors", t_time_floors },
+	{ "messages", t_messages },
 };
 
 TEST_MAIN(tests)

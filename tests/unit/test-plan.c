@@ -215,6 +215,20 @@ static void test_warnings(void)
 	plan("suspended", false, false);
 	CHECK(strstr(out, "/missing: missing"));
 	CHECK(strstr(out, "is missing: the ramfs will hold only shutdownfs, hooks will not run"));
+	/* a skeleton larger than the tmpfs is no "safe, warnings: none" */
+	snprintf(cfg.skel, sizeof(cfg.skel), "%s", at("skel"));
+	{
+		FILE *f = fopen(at("skel/big"), "w");
+		CHECK(f && ftruncate(fileno(f), 3 << 20) == 0);
+		fclose(f);
+		CHECK(chmod(at("skel/hooks.d"), 0755) == 0);
+	}
+	cfg.ramfs_size = 2 << 20;
+	plan("suspended", false, false);
+	CHECK(strstr(out, "skeleton does not fit the ramfs: the ramfs will hold only "
+		     "shutdownfs, hooks will not run ("));
+	CHECK(strstr(out, "ramfs_size is 2.0 MiB)\n"));
+	CHECK(strstr(out, "too-big"));
 	cleanup();
 }
 

@@ -5,6 +5,7 @@
 
 #include "harness.h"
 #include "skel-check.h"
+#include "skel.h"
 
 static char base[64];
 static char why[512];
@@ -165,6 +166,69 @@ static void test_not_a_directory(void)
 	CHECK_EQ_INT(skel_check("relative/skel", why, sizeof(why)), -EINVAL);
 }
 
+
+/* skel.c: what passes the check is copied, however deep (one limit). */
+static void test_deep_tree_copied(void)
+{
+	char rel[4096] = "skel", dst[300];
+	int i, src, to;
+	struct skel_copy_stats cs;
+
+	setup();
+	for (i = 0; i < 40; i++) {
+		strcat(rel, "/d");
+		mk(rel, 0755);
+	}
+	strcat(rel, "/leaf");
+	put(rel, 0755);
+	CHECK_EQ_INT(skel_check(at("skel"), why, sizeof(why)), 0);
+	mk("dst", 0755);
+	src = open(at("skel"), O_RDONLY | O_DIRECTORY);
+	to = open(at("dst"), O_RDONLY | O_DIRECTORY);
+	CHECK(src >= 0 && to >= 0);
+	CHECK_EQ_INT(skel_copy(src, to, &cs), 0);
+	snprintf(dst, sizeof(dst), "dst%s", rel + 4);
+	CHECK(access(at(dst), X_OK) == 0);
+	/* past the one limit: refused by the check, and the copy agrees */
+	for (i = 40; i < 66; i++) {
+		char *leaf = strrchr(rel, '/');
+		*leaf = '\0';
+		strcat(rel, "/d");
+		mk(rel, 0755);
+		strcat(rel, "/leaf");
+	}
+	put(rel, 0755);
+	CHECK_EQ_INT(skel_check(at("skel"), why, sizeof(why)), -ELOOP);
+	CHECK(strstr(why, "nested too deep"));
+	close(src);
+	close(to);
+}
+
+/* The fit rule counts tmpfs pages, the binary included; a half-copied
+ * tree is removed whole. */
+static void test_fits_and_remove(void)
+{
+	struct skel_stat st;
+	char big[300];
+	int fd;
+
+	setup();
+	snprintf(big, sizeof(big), "%s", at("skel/big"));
+	fd = open(big, O_WRONLY | O_CREAT, 0644);
+	CHECK(fd >= 0 && ftruncate(fd, 2 << 20) == 0);
+	close(fd);
+	CHECK_EQ_INT(skel_check_fits(at("skel"), 1 << 20, why, sizeof(why), &st), -EFBIG);
+	CHECK(strstr(why, "ramfs_size is 1.0 MiB"));
+	CHECK(st.pages >= 512);
+	CHECK_EQ_INT(skel_check_fits(at("skel"), 64 << 20, why, sizeof(why), &st), 0);
+	CHECK(skel_ramfs_need(&st, 4097) == (st.pages + 2) * 4096);
+	fd = open(at("skel"), O_RDONLY | O_DIRECTORY);
+	CHECK(fd >= 0);
+	CHECK_EQ_INT(skel_remove_all(fd), 0);
+	close(fd);
+	CHECK(rmdir(at("skel")) == 0);
+}
+
 static void run(void (*fn)(void))
 {
 	char cmd[128];
@@ -185,6 +249,8 @@ static void t_skeleton_itself_writable(void) { run(test_skeleton_itself_writable
 static void t_writable_dir_on_path(void) { run(test_writable_dir_on_path); }
 static void t_symlink_on_path(void) { run(test_symlink_on_path); }
 static void t_not_a_directory(void) { run(test_not_a_directory); }
+static void t_deep_tree_copied(void) { run(test_deep_tree_copied); }
+static void t_fits_and_remove(void) { run(test_fits_and_remove); }
 
 static const struct test tests[] = {
 	{ "safe", t_safe },
@@ -198,6 +264,8 @@ static const struct test tests[] = {
 	{ "writable_dir_on_path", t_writable_dir_on_path },
 	{ "symlink_on_path", t_symlink_on_path },
 	{ "not_a_directory", t_not_a_directory },
+	{ "deep_tree_copied", t_deep_tree_copied },
+	{ "fits_and_remove", t_fits_and_remove },
 };
 
 TEST_MAIN(tests)

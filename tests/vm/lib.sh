@@ -10,7 +10,7 @@ KPKG=${KPKG:-linux-image-6.1.0-56-amd64}
 VM_SMP=${VM_SMP:-1}
 VM_MEM=${VM_MEM:-512}
 # Guest modules: insmod order is computed from these with modprobe --show-depends.
-VM_MODULES="virtio_pci virtio_blk dm_mod dm_crypt raid1 ext4 loop xts aesni_intel
+VM_MODULES="virtio_pci virtio_blk dm_mod dm_crypt dm_delay raid1 ext4 loop xts aesni_intel
 af_alg algif_skcipher algif_hash i6300esb"
 VM_MODULES_EXTRA="softdog"
 HOST_PKGS="qemu-system-x86 busybox-static cryptsetup-bin lvm2 dmsetup mdadm e2fsprogs kmod systemd"
@@ -428,9 +428,13 @@ boot_pair() {
 	token=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
 	disks=$(layout_disks "$layout" "$work")
 	VM_SHOW=${VM_TAIL:-}
+	# RUN_MEM: the run boot's memory (a low-memory scenario); the check's stays
+	mem=$VM_MEM
+	VM_MEM=${RUN_MEM:-$VM_MEM}
 	# shellcheck disable=SC2086 # disk paths (no spaces) and qemu args
 	vm_boot "$RUNLOG" "$RUN_LIMIT" "vm.mode=run vm.layout=$layout vm.token=$token $extra" \
 		$disks "$@" && RUNRC=0 || RUNRC=$?
+	VM_MEM=$mem
 	VM_SHOW=""
 	if [ -n "${VM_TAIL:-}" ]; then msg "check boot: judging the disks"; fi
 	# shellcheck disable=SC2086
@@ -438,6 +442,15 @@ boot_pair() {
 		$disks && CHECKRC=0 || CHECKRC=$?
 	rm -rf "$work"
 	grep -q 'VERDICT {' "$CHECKLOG" || why "check boot gave no verdict (rc $CHECKRC)"
+}
+
+# blank_disk NAME MB: an empty extra disk for a scenario's run boot (the check
+# boot judges only the layout's disks); prints its path
+blank_disk() {
+	mkdir -p "$VM/work"
+	rm -f "$VM/work/$1-x.img"
+	truncate -s "${2}M" "$VM/work/$1-x.img"
+	echo "$VM/work/$1-x.img"
 }
 
 # --- reading console logs ---------------------------------------------------------

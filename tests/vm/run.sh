@@ -287,8 +287,137 @@ sc_softdog() {
 	report softdog
 }
 
+# --- faults (issue #11): each judged by the check boot and by the deadline ---------------
+
+# the run, from the exec of stage 4 to the kernel's last line, within LIMIT s
+expect_within() { # LIMIT-SECONDS
+	t0=$(ts_ms "$RUNLOG" 'vmtest: exec stage4')
+	t1=$(ts_ms "$RUNLOG" 'reboot: \(Power down\|Restarting system\|System halted\)')
+	if [ -z "$t0" ] || [ -z "$t1" ]; then
+		why "no timestamps for the exec and the end"
+	elif [ $((t1 - t0)) -gt $(($1 * 1000)) ]; then
+		why "took $((t1 - t0)) ms from the exec, limit $1 s"
+	fi
+}
+expect_log() { # PATTERN WHAT
+	grep -q -e "$1" "$RUNLOG" || why "$2"
+}
+
+# A dead device (dm error target, or dm delay with a 1 h delay and a writer
+# stuck on it) under a mounted filesystem beside the healthy stack: the
+# deadline holds, the LUKS mapping of the stack is removed (key wiped), md
+# stops, the root ends clean, and what was left is named.
+dead_case() { # error|delay
+	name=dead-$1
+	need_binary "$name" || return 0
+	x=$(blank_disk "$name" 16)
+	boot_pair "$name" stack "vm.stage4=shutdownfs vm.hooks=native vm.dead=$1 vm.xdisk=/dev/vdc \
+vm.swap=/dev/mapper/vg0-swap shutdownfs.deadline=60" "$x"
+	rm -f "$x"
+	expect_exit poweroff
+	expect_log 'vmtest: dead device' "the dead device was not set up"
+	expect_within 63
+	expect_log 'cryptroot): removed, key wiped' "the LUKS mapping above the healthy stack was not removed"
+	expect_md_stopped
+	expect_clean_disks
+	if [ "$1" = delay ]; then
+		expect_summary crypt_left 0 md 1 result degraded
+		expect_log 'shutdownfs: .*dead' "the summary's leftovers do not name the dead device"
+	else
+		expect_summary crypt_left 0 md 1
+	fi
+	report "$name"
+}
+sc_dead_error() { dead_case error; }
+sc_dead_delay() { dead_case delay; }
+
+# A swap file on the root filesystem, in use: swapped off (through the fd
+# noted before the first unmount), the root unmounted, the stack torn down.
+sc_swapfile() {
+	need_binary swapfile || return 0
+	boot_pair swapfile stack "vm.stage4=shutdownfs vm.hooks=native vm.swapfile=1 \
+vm.swap=/dev/mapper/vg0-swap"
+	expect_exit poweroff
+	expect_log 'vmtest: swapon /swapfile' "the swap file was not turned on"
+	expect_log 'shutdownfs: swapoff .*swapfile' "the swap file was not swapped off"
+	expect_summary result clean swapoff 2 dm 3 md 1 crypt_left 0 left 0
+	expect_clean_disks
+	expect_md_stopped
+	report swapfile
+}
+
+# A crypt mapping made with plain `dmsetup create` (no CRYPT- uuid), held to
+# the end by a writer stuck on the slow device under it: kexec is refused,
+# the machine reboots, and the log says why.
+sc_kexec_plaincrypt() {
+	need_binary kexec-plaincrypt || return 0
+	x=$(blank_disk kexec-plaincrypt 16)
+	boot_pair kexec-plaincrypt plain "vm.stage4=shutdownfs vm.action=kexec vm.plaincrypt=1 \
+vm.xdisk=/dev/vdb shutdownfs.deadline=45" "$x"
+	rm -f "$x"
+	expect_exit reboot
+	expect_log "vmtest: plaincrypt held (uuid '')" "the plain crypt mapping was not set up"
+	expect_log 'shutdownfs: kexec refused: ' "kexec was not refused"
+	expect_summary action kexec crypt_left 1
+	expect_within 48
+	report kexec-plaincrypt
+}
+
+# An md member that hangs (a dm delay of 1 h under md0's second member, from
+# just before the exec): every write to the root waits on it. The deadline
+# holds and the guest powers off; the disks are not judged clean (the
+# member never got the writes).
+sc_md_member_hangs() {
+	need_binary md-member-hangs || return 0
+	boot_pair md-member-hangs stack "vm.stage4=shutdownfs vm.hooks=native vm.mdslow=1 \
+vm.swap=/dev/mapper/vg0-swap shutdownfs.deadline=45"
+	expect_exit poweroff
+	expect_log 'vmtest: md member mdslow hangs' "the md member was not made to hang"
+	expect_within 48
+	report md-member-hangs
+}
+
+# A low-memory guest (192 MiB: the rig's initramfs needs more than 128) with
+# more in swap than fits in RAM, held by a
+# tmpfs that stays mounted: swapoff fails with ENOMEM, the run says so and
+# goes on, the stack is still torn down, nothing hangs past the deadline.
+sc_lowmem_swap() {
+	need_binary lowmem-swap || return 0
+	x=$(blank_disk lowmem-swap 400)
+	RUN_MEM=192
+	boot_pair lowmem-swap stack "vm.stage4=shutdownfs vm.hooks=native vm.bigswap=1 \
+vm.xdisk=/dev/vdc vm.stragglers=0 shutdownfs.protect=busybox shutdownfs.deadline=45" "$x"
+	RUN_MEM=""
+	rm -f "$x"
+	expect_exit poweroff
+	expect_log 'vmtest: big swap on' "the big swap was not set up"
+	expect_log 'shutdownfs: swapoff .*vdc: Out of memory' "swapoff did not fail with ENOMEM"
+	expect_log 'shutdownfs: left: swap .*vdc, still on' "the swap left on was not named"
+	expect_within 48
+	expect_summary crypt_left 0 md 1 result degraded
+	expect_log 'cryptroot): removed, key wiped' "the LUKS mapping was not removed"
+	expect_clean_disks
+	report lowmem-swap
+}
+
+# A skeleton larger than ramfs_size: the run goes on from a ramfs holding
+# only shutdownfs (native teardown, no hooks), not from the old root.
+sc_skel_enospc() {
+	need_binary skel-enospc || return 0
+	boot_pair skel-enospc stack "vm.stage4=shutdownfs shutdownfs.ramfs_size=1M \
+vm.swap=/dev/mapper/vg0-swap"
+	expect_exit poweroff
+	expect_log 'shutdownfs: skeleton .*ramfs holding only shutdownfs' "the skeleton was not refused"
+	if grep -q 'tearing down from the old root' "$RUNLOG"; then why "fell back to the old root"; fi
+	expect_summary result clean dm 3 md 1 crypt_left 0 left 0 hooks_ok 0
+	expect_clean_disks
+	expect_md_stopped
+	report skel-enospc
+}
+
 ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
-luks_on_lvm lvm_on_luks hung_hook watchdog softdog"
+luks_on_lvm lvm_on_luks hung_hook watchdog softdog dead_error dead_delay swapfile kexec_plaincrypt
+skel_enospc lowmem_swap md_member_hangs"
 
 # a rig that could not be prepared is a failure of the tier, not silence
 PREPARED=""
