@@ -3,10 +3,13 @@
  *
  * fake_sys_script("umount2:/oldroot/home:-1:EBUSY") makes the next matching
  * call fail with that errno (each script line is used once, first match in
- * order). Every call is appended to fake_sys_log as "name:arg\n". */
+ * order). Every call is appended to fake_sys_log as "name:arg\n".
+ * The errno name HANG makes the call block forever instead (run it in a
+ * child: a test of a deadline). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sys.h"
 #include "fake-sys.h"
@@ -58,6 +61,9 @@ static int fake_call(const char *name, const char *arg)
 			const char *colon = strchr(rest, ':');
 			int e = colon ? errno_named(colon + 1) : EIO;
 			scripts[i][0] = '\0';
+			if (colon && strcmp(colon + 1, "HANG") == 0)
+				for (;;)
+					pause();
 			errno = e;
 			return -1;
 		}
