@@ -272,10 +272,13 @@ root_build() {
 }
 
 # the skeleton and the exitrd tree, made by mkshutdownfs on the host (same
-# Debian userland as the guest's toolbox); left out when it cannot make them
+# Debian userland as the guest's toolbox); left out when it cannot make them.
+# --all-hooks: the scenarios test the fallback hooks too (stack-hooks) and
+# add shell hooks of their own (hung-hook), which a default skeleton for a
+# root on md/LUKS/LVM leaves out.
 skel_build() {
 	have_binary && [ -f mkshutdownfs.sh ] || return 0
-	if sh mkshutdownfs.sh -o "$ROOTDIR/usr/lib/shutdownfs/skel" --kver "$KVER" \
+	if sh mkshutdownfs.sh -o "$ROOTDIR/usr/lib/shutdownfs/skel" --kver "$KVER" --all-hooks \
 		> "$VM/mkshutdownfs.log" 2>&1; then
 		msg "skeleton: $(tail -n 1 "$VM/mkshutdownfs.log")"
 	else
