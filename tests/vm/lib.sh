@@ -13,7 +13,7 @@ VM_MEM=${VM_MEM:-512}
 VM_MODULES="virtio_pci virtio_blk dm_mod dm_crypt raid1 ext4 loop xts aesni_intel
 af_alg algif_skcipher algif_hash i6300esb"
 VM_MODULES_EXTRA="softdog"
-HOST_PKGS="qemu-system-x86 busybox-static cryptsetup-bin lvm2 dmsetup mdadm e2fsprogs kmod systemd"
+HOST_PKGS="qemu-system-x86 busybox-static cryptsetup-bin lvm2 dmsetup mdadm e2fsprogs kmod systemd xz-utils"
 
 msg() { printf '%s\n' "vm: $*" >&2; }
 warn() { printf '%s\n' "vm: warning: $*" >&2; }
@@ -171,6 +171,27 @@ add_modules() {
 	depmod -b "$dest" "$KVER" || die "depmod on toolbox failed"
 }
 
+# softdog compressed as the kernel's modules_install does it (xz, crc32
+# check) and the module index of a tree holding it, for the softdog-xz
+# scenario: rootinit (vm.kmod=xz) puts them in place of softdog.ko
+modules_xz() {
+	m=$1/lib/modules/$KVER
+	ko=$(cd "$m" && find . -name softdog.ko | head -n 1)
+	[ -n "$ko" ] || die "no softdog.ko in $m"
+	ko=${ko#./}
+	t=$VM/work/modxz
+	rm -rf "$t"
+	mkdir -p "$t/lib/modules"
+	cp -a "$m" "$t/lib/modules/"
+	xz --check=crc32 --lzma2=dict=1MiB "$t/lib/modules/$KVER/$ko" || die "xz softdog.ko failed"
+	depmod -b "$t" "$KVER" || die "depmod on the xz tree failed"
+	d=$1/usr/lib/vmtest/modules-xz
+	mkdir -p "$d"
+	cp "$t/lib/modules/$KVER/$ko.xz" "$t/lib/modules/$KVER"/modules.* "$d/"
+	echo "$ko" > "$d/path"
+	rm -rf "$t"
+}
+
 key_file() {
 	[ -s "$VM/key" ] || head -c 64 /dev/urandom > "$VM/key"
 	echo "$VM/key"
@@ -263,6 +284,7 @@ root_build() {
 	install -m 0755 "$VMSRC/guest/standin" "$ROOTDIR/usr/lib/vmtest/standin"
 	install -m 0755 "$VMSRC/guest/standin2" "$ROOTDIR/usr/lib/vmtest/standin2"
 	add_binary "$ROOTDIR" /lib/systemd/systemd-shutdown
+	modules_xz "$ROOTDIR"
 	cp -a "$INST/." "$ROOTDIR/"
 	skel_build
 	echo vmtest > "$ROOTDIR/etc/hostname"
