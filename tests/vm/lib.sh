@@ -307,6 +307,12 @@ skel_build() {
 		warn "mkshutdownfs failed (see $VM/mkshutdownfs.log): no skeleton in the guest"
 		rm -rf "$ROOTDIR/usr/lib/shutdownfs/skel"
 	fi
+	# the README's path: mkshutdownfs with no options (vm.skel=default)
+	if ! sh mkshutdownfs.sh -o "$ROOTDIR/usr/lib/vmtest/skel-default" --kver "$KVER" \
+		> "$VM/mkshutdownfs-default.log" 2>&1; then
+		warn "mkshutdownfs (defaults) failed (see $VM/mkshutdownfs-default.log)"
+		rm -rf "$ROOTDIR/usr/lib/vmtest/skel-default"
+	fi
 	if ! SHUTDOWNFS_BIN=build/shutdownfs sh mkshutdownfs.sh --exitrd \
 		-o "$ROOTDIR/usr/lib/vmtest/exitrd" --kver "$KVER" > "$VM/mkshutdownfs-exitrd.log" 2>&1; then
 		warn "mkshutdownfs --exitrd failed (see $VM/mkshutdownfs-exitrd.log)"
