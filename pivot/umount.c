@@ -19,6 +19,7 @@
 
 #define HOLDERS_NAMED_MAX 16    /* targets whose holders are looked up in /proc */
 
+/* per call; not in umount.h: only the unit tests shorten it */
 unsigned umount_timeout_ms = UMOUNT_TIMEOUT_MS;
 
 static bool under(const char *target, const char *root)
