@@ -27,8 +27,8 @@ vmsg() { if [ "$verbose" -eq 1 ]; then msg "$@"; fi; }
 
 usage() {
 	cat <<EOF
-usage: $me [-o DIR] [--hooks-dir DIR]... [--add PROG]... [--module NAME]...
-                    [--kver VER] [--exitrd] [-v]
+usage: $me [-o DIR] [--hooks-dir DIR]... [--hook NAME]... [--all-hooks]
+                    [--add PROG]... [--module NAME]... [--kver VER] [--exitrd] [-v]
        $me --check DIR
 
 Build the skeleton shutdownfs copies into its ramfs at shutdown.
@@ -36,6 +36,11 @@ Build the skeleton shutdownfs copies into its ramfs at shutdown.
                   /run/initramfs with --exitrd)
   --hooks-dir DIR take hooks from DIR/PHASE/NN-name instead of the defaults
                   ($datadir/hooks.d then $SYSCONFDIR/shutdownfs/hooks.d)
+  --hook NAME     add the opt-in hook NAME (20-lvm or teardown/20-lvm; the
+                  fallbacks of the native teardown), or every one: fallback
+  --all-hooks     every hook whose tools are here, opt-in or not, whether
+                  or not it applies to this machine now
+                  (config: $SYSCONFDIR/shutdownfs/mkshutdownfs.conf)
   --add PROG      add a program (name on the hooks' PATH, or absolute path)
   --module NAME   add a kernel module and its dependencies
   --kver VER      kernel version of the modules (default: uname -r)
@@ -81,7 +86,7 @@ locate_data() {
 parse_args() {
 	while [ $# -gt 0 ]; do
 		case $1 in
-		-o|--output|--hooks-dir|--add|--module|--kver|--check)
+		-o|--output|--hooks-dir|--hook|--add|--module|--kver|--check)
 			[ $# -ge 2 ] || usage_die "$1 needs an argument"
 			case $2 in *"
 "*) die "$1: newlines in names are not supported" ;; esac ;;
@@ -90,6 +95,8 @@ parse_args() {
 		-o|--output) out=$2; shift ;;
 		--hooks-dir) printf '%s\n' "$2" >>"$work/hookdirs"; shift ;;
 		--add) printf '%s\n' "$2" >>"$work/adds"; shift ;;
+		--hook) printf '%s\n' "$2" >>"$work/optin"; shift ;;
+		--all-hooks) all_hooks=1 ;;
 		--module) printf '%s\n' "$2" >>"$work/modules"; shift ;;
 		--kver) kver=$2; shift ;;
 		--check) check_dir=$2; shift ;;
@@ -210,156 +217,71 @@ shebang() {
 	sb_arg=${2:-}
 }
 
-elf_kind_of() {
-	readelf -h -- "$1" 2>/dev/null | sed -n 's/^ *Class: *//p; s/^ *Machine: *//p' | tr '\n' ' '
+# The musl loader an ELF object names, if any (glibc's ldd cannot list
+# musl objects; musl's loader lists them itself with --list).
+musl_interp_of() {
+	mi_l=$(grep -a -o -m 1 '/lib/ld-musl-[A-Za-z0-9_]*\.so\.1' -- "$1" 2>/dev/null | head -n 1) || :
+	[ -n "$mi_l" ] && [ -x "$mi_l" ] && printf '%s\n' "$mi_l"
 }
 
-# Read ELF headers of FILE: elf_kind, elf_interp, elf_rpath, elf_runpath,
-# and the DT_NEEDED names into $work/needed.
-elf_read() {
-	readelf -hldW -- "$1" >"$work/readelf" 2>/dev/null || true
-	elf_kind=$(sed -n 's/^ *Class: *//p; s/^ *Machine: *//p' "$work/readelf" | tr '\n' ' ')
-	elf_interp=$(sed -n 's/.*\[Requesting program interpreter: \(.*\)\]$/\1/p' "$work/readelf")
-	elf_rpath=$(sed -n 's/.*(RPATH) *Library rpath: \[\(.*\)\]$/\1/p' "$work/readelf")
-	elf_runpath=$(sed -n 's/.*(RUNPATH) *Library runpath: \[\(.*\)\]$/\1/p' "$work/readelf")
-	sed -n 's/.*(NEEDED) *Shared library: \[\(.*\)\]$/\1/p' "$work/readelf" >"$work/needed"
-}
-
-# Directories of ld.so.conf FILE, following includes (depth-bounded; each
-# include is read in a subshell, so the globals here are its own).
-read_ldconf() {
-	[ -r "$1" ] && [ "$2" -lt 8 ] || return 0
-	rl_dir=$(dirname -- "$1")
-	rl_depth=$(($2 + 1))
-	rl_file=$1
-	while IFS= read -r rl_line; do
-		rl_line=${rl_line%%#*}
-		set -f
-		# shellcheck disable=SC2086 # split into words
-		set -- $rl_line
-		set +f
-		[ $# -ge 1 ] || continue
-		case $1 in
-		include)
-			shift
-			for rl_pat; do
-				case $rl_pat in /*) ;; *) rl_pat=$rl_dir/$rl_pat ;; esac
-				# shellcheck disable=SC2086 # the include is a glob
-				for rl_f in $rl_pat; do
-					if [ -f "$rl_f" ]; then (read_ldconf "$rl_f" "$rl_depth"); fi
-				done
-			done ;;
-		hwcap) ;;
-		/*) printf '%s\n' "${1%%=*}" ;;
-		esac
-	done <"$rl_file"
-}
-
-# Multiarch library directories of tree ROOT ("" = this machine); objects of
-# another class or machine are told apart by their ELF header.
-find_multiarch() {
-	multiarch=
-	for fm_d in "$1"/lib/*-linux-* "$1"/usr/lib/*-linux-*; do
-		if [ -d "$fm_d" ]; then multiarch="$multiarch ${fm_d#"$1"}"; fi
-	done
-}
-
-# Try directory DIR of a search list for resolve_lib.
-try_lib_dir() {
-	tl_d=$1
-	while :; do
-		# shellcheck disable=SC2016 # the literal $ORIGIN of ld.so
-		case $tl_d in
-		*'$ORIGIN'*) tl_d=${tl_d%%'$ORIGIN'*}$rv_origin${tl_d#*'$ORIGIN'} ;;
-		*'${ORIGIN}'*) tl_d=${tl_d%%'${ORIGIN}'*}$rv_origin${tl_d#*'${ORIGIN}'} ;;
-		*) break ;;
-		esac
-	done
-	case $tl_d in
-	*'$'*) warn "$rv_obj: search path $tl_d not understood, skipped"; return 1 ;;
-	/*) ;;
-	*) return 1 ;;
-	esac
-	tl_c=$(normpath "$tl_d/$rv_name")
-	if [ -z "$rv_root" ]; then
-		[ -f "$tl_c" ] || return 1
-		[ "$(elf_kind_of "$tl_c")" = "$rv_kind" ] || return 1
+# List the loader and libraries of ELF object FILE as the system's own
+# loader resolves them: ldd (glibc), or LOADER --list for musl objects;
+# with ROOT, inside that tree (chroot).  Writes "loader PATH", "lib PATH"
+# and "missing NAME" lines to $work/libs; returns 1 for a static object.
+elf_libs() {
+	el_root=$2
+	: >"$work/libs"
+	el_musl=$(musl_interp_of "$el_root$1") || el_musl=
+	if [ -n "$el_musl" ]; then
+		if [ -n "$el_root" ]; then
+			env -i PATH="$PATH" chroot "$el_root" "$el_musl" --list "$1" >"$work/ldd" 2>&1 || :
+		else
+			env -i "$el_musl" --list "$1" >"$work/ldd" 2>&1 || :
+		fi
+	elif [ -n "$el_root" ]; then
+		LC_ALL=C ldd -- "$el_root$1" >"$work/ldd" 2>&1 || :
+		grep -q 'not a dynamic executable\|statically linked' "$work/ldd" && return 1
+		el_interp=$(awk '$1 ~ /^\// && $2 ~ /^\(0x/ { print $1; exit }' "$work/ldd")
+		if [ -n "$el_interp" ] && tree_resolve "$el_root" "$el_interp"; then
+			env -i PATH="$PATH" chroot "$el_root" "$el_interp" --list "$1" >"$work/ldd" 2>&1 || :
+		else
+			printf 'loader %s\n' "${el_interp:-?}" >"$work/libs"
+			return 0
+		fi
 	else
-		tree_resolve "$rv_root" "$tl_c" || return 1
-		[ "$(elf_kind_of "$rv_root$resolved")" = "$rv_kind" ] || return 1
+		LC_ALL=C ldd -- "$1" >"$work/ldd" 2>&1 || :
 	fi
-	found=$tl_c
-	found_dir=$tl_d
-	found_dir_kind=$2
-}
-
-# Find library NAME needed by object OBJ of tree ROOT ("" = this machine),
-# as the dynamic loader would: RPATH (when there is no RUNPATH) or RUNPATH,
-# the multiarch directories, ld.so.conf, the defaults.  Sets found,
-# found_dir and found_dir_kind (rpath, default or conf).
-resolve_lib() {
-	rv_root=$1
-	rv_name=$2
-	rv_obj=$3
-	rv_origin=${3%/*}
-	rv_kind=$4
-	found=
-	case $rv_name in
-	/*) if [ -z "$rv_root" ]; then [ -f "$rv_name" ] || return 1
-		else tree_resolve "$rv_root" "$rv_name" || return 1; fi
-		found=$rv_name
-		found_dir_kind=rpath
-		return 0 ;;
-	esac
-	rv_list=$6
-	[ -n "$rv_list" ] || rv_list=$5
-	rv_ifs=$IFS
-	set -f
-	IFS=:
-	# shellcheck disable=SC2086 # a colon-separated list
-	set -- $rv_list
-	IFS=$rv_ifs
-	set +f
-	for rv_d; do
-		if try_lib_dir "$rv_d" rpath; then return 0; fi
-	done
-	for rv_d in $multiarch; do
-		if try_lib_dir "$rv_d" default; then return 0; fi
-	done
-	for rv_d in $ldconf_dirs; do
-		if try_lib_dir "$rv_d" conf; then return 0; fi
-	done
-	for rv_d in $default_libdirs; do
-		if try_lib_dir "$rv_d" default; then return 0; fi
-	done
-	return 1
+	grep -q 'not a dynamic executable\|statically linked' "$work/ldd" && return 1
+	awk '
+	/error while loading shared libraries: / { n = $0; sub(/.*error while loading shared libraries: /, "", n); sub(/:.*/, "", n); print "missing", n; next }
+	$2 == "=>" && $3 == "not" { print "missing", $1; next }
+	$2 == "=>" && $3 ~ /^\// { print "lib", $3; next }
+	$1 ~ /^\// && $2 ~ /^\(0x/ { print "loader", $1; next }
+	/Error loading shared library/ { n = $0; sub(/.*Error loading shared library /, "", n); sub(/:.*/, "", n); print "missing", n }
+	' "$work/ldd" >"$work/libs"
+	[ -s "$work/libs" ] || die "$1: ldd gave nothing usable: $(head -n 2 "$work/ldd" | tr '\n' ' ')"
 }
 
 queue_elf() { printf '%s\n' "$1" >>"$work/elfq"; }
 
-# Loader and libraries of one ELF object already in the tree.
+# Loader and libraries of one ELF program, by the host path it was copied
+# from (the loader's answer is the same in the tree: same paths).
 add_elf_deps() {
-	elf_read "$new$1"
-	[ -n "$elf_kind" ] || return 0
-	ed_kind=$elf_kind
-	ed_rpath=$elf_rpath
-	ed_runpath=$elf_runpath
-	if [ -n "$elf_interp" ]; then
-		[ -f "$elf_interp" ] || die "$1: loader $elf_interp not found"
-		case $elf_interp in *ld-musl-*) musl_loader=$elf_interp ;; esac
-		add_file "$elf_interp" "$elf_interp" "loader of $1"
-	fi
-	while IFS= read -r ed_lib; do
-		resolve_lib "" "$ed_lib" "$1" "$ed_kind" "$ed_rpath" "$ed_runpath" ||
-			die "$1: library $ed_lib not found on this machine"
-		if [ "$found_dir_kind" = conf ]; then
-			printf '%s\n' "$found_dir" >>"$work/confdirs"
-		fi
-		if [ ! -e "$new$found" ] && [ ! -L "$new$found" ]; then
-			add_file "$found" "$found" "library of $1"
-			queue_elf "$added"
-		fi
-	done <"$work/needed"
+	elf_libs "$1" "" || return 0
+	while read -r ed_kind ed_path; do
+		case $ed_kind in
+		missing) die "$1: library $ed_path not found on this machine" ;;
+		loader)	case $ed_path in
+			*ld-musl-*) musl_loader=$ed_path ;;
+			*) glibc_loader=$ed_path ;;
+			esac
+			add_file "$ed_path" "$ed_path" "loader of $1" ;;
+		lib)	if [ ! -e "$new$ed_path" ] && [ ! -L "$new$ed_path" ]; then
+				add_file "$ed_path" "$ed_path" "library of $1"
+			fi
+			printf '%s\n' "${ed_path%/*}" >>"$work/libdirs" ;;
+		esac
+	done <"$work/libs"
 }
 
 process_elf_queue() {
@@ -372,24 +294,37 @@ process_elf_queue() {
 	done
 }
 
-# Libraries found only through ld.so.conf: the ramfs loader has no cache, so
-# give it one (glibc) or a path file (musl).
+# The directories the loader searches without a cache: glibc's ld.so says
+# so in --help; musl's are fixed.
+loader_dirs() {
+	if [ -n "$musl_loader" ]; then
+		printf '%s\n' /lib /usr/local/lib /usr/lib
+		return 0
+	fi
+	[ -n "$glibc_loader" ] || return 0
+	"$glibc_loader" --help 2>/dev/null | sed -n 's/^ *\(\/[^ ]*\) (system search path)$/\1/p'
+}
+
+# Libraries the host loader found through its cache (ld.so.conf) outside
+# its default directories: the ramfs has no cache, so give it one (glibc)
+# or a path file (musl).
 fix_ld_conf() {
-	[ -s "$work/confdirs" ] || return 0
-	sort -u "$work/confdirs" >"$work/confdirs.u"
+	[ -s "$work/libdirs" ] || return 0
+	loader_dirs >"$work/sysdirs"
+	sed 's|/glibc-hwcaps/[^/]*$||' "$work/libdirs" | sort -u |
+		grep -v -x -F -f "$work/sysdirs" >"$work/confdirs.u" || :
+	[ -s "$work/confdirs.u" ] || return 0
 	if [ -n "$musl_loader" ]; then
 		fl_arch=${musl_loader##*/ld-musl-}
 		fl_arch=${fl_arch%.so.1}
 		{ cat "$work/confdirs.u"; printf '%s\n' /lib /usr/local/lib /usr/lib; } \
 			>"$new/etc/ld-musl-$fl_arch.path"
 		note "/etc/ld-musl-$fl_arch.path" "library directories outside the loader's defaults"
-	elif command -v ldconfig >/dev/null 2>&1; then
+	else
 		cp "$work/confdirs.u" "$new/etc/ld.so.conf"
 		note /etc/ld.so.conf "library directories outside the loader's defaults"
 		ldconfig -X -r "$new" || die "ldconfig -r $new failed"
 		note /etc/ld.so.cache "ld.so cache for /etc/ld.so.conf"
-	else
-		warn "libraries from $(tr '\n' ' ' <"$work/confdirs.u")are outside the loader's default directories"
 	fi
 }
 
@@ -432,7 +367,7 @@ add_binary() {
 	add_file "$1" "$2" "$3"
 	ab_file=$added
 	if is_elf "$new$ab_file"; then
-		queue_elf "$ab_file"
+		queue_elf "$1"
 	elif shebang "$new$ab_file"; then
 		add_interpreter "$sb_interp" "$sb_arg" "interpreter of $2"
 	fi
@@ -480,8 +415,7 @@ add_busybox() {
 	[ -n "$bb" ] || die "hook scripts need a shell: install busybox (Debian: busybox-static) or set MKSHUTDOWNFS_BUSYBOX"
 	[ -x "$bb" ] || die "$bb: not executable"
 	add_binary "$bb" /bin/busybox "busybox: /bin/sh and tools of hook scripts"
-	elf_read "$new/bin/busybox"
-	[ -z "$elf_interp" ] || warn "$bb is dynamic, its libraries come along (busybox-static avoids that)"
+	! ldd "$new/bin/busybox" >/dev/null 2>&1 || warn "$bb is dynamic, its libraries come along (busybox-static avoids that)"
 	"$bb" --list-full >"$work/applets" 2>/dev/null ||
 		"$bb" --list | sed 's|^|bin/|' >"$work/applets"
 	while IFS= read -r bb_a; do
@@ -543,6 +477,49 @@ hook_needs() {
 	sed -n 's/^#[[:space:]]*needs:[[:space:]]*//p' "$1"
 }
 
+# mkshutdownfs.conf: "hook = NAME..." (as --hook) and "all_hooks = yes".
+read_config() {
+	[ -f "$1" ] || return 0
+	while IFS= read -r rc_l; do
+		rc_l=${rc_l%%#*}
+		case $rc_l in *=*) ;; *[![:space:]]*) warn "$1: expected key = value: $rc_l"; continue ;; *) continue ;; esac
+		rc_k=$(printf '%s' "${rc_l%%=*}" | tr -d ' \t')
+		rc_v=${rc_l#*=}
+		case $rc_k in
+		hook) for rc_h in $rc_v; do printf '%s\n' "$rc_h" >>"$work/optin"; done ;;
+		all_hooks) case $(printf '%s' "$rc_v" | tr -d ' \t') in yes|true|1) all_hooks=1 ;; no|false|0) ;;
+			*) warn "$1: all_hooks: expected yes or no" ;; esac ;;
+		*) warn "$1: unknown key $rc_k" ;;
+		esac
+	done <"$1"
+}
+
+hook_header() { sed -n "s/^#[[:space:]]*$1:[[:space:]]*//p" "$2" | head -n 1; }
+
+# Is hook KEY (PHASE/NAME) from SRC wanted?  An "# opt-in:" hook (a fallback
+# that redoes native work) only when asked for; an "# applies-if: GLOB..."
+# hook only when one of the globs exists now (under MKSHUTDOWNFS_SYSROOT).
+# Sets hw_why when not.
+hook_wanted() {
+	hw_why=
+	[ "$all_hooks" -eq 0 ] || return 0
+	is_elf "$2" && return 0
+	if [ -n "$(hook_header opt-in "$2")" ]; then
+		if grep -q -x -F -e "$1" -e "${1#*/}" -e fallback "$work/optin"; then return 0; fi
+		hw_why="opt-in: $(hook_header opt-in "$2")"
+		return 1
+	fi
+	hw_globs=$(hook_header applies-if "$2")
+	[ -n "$hw_globs" ] || return 0
+	for hw_g in $hw_globs; do
+		for hw_p in $sysroot$hw_g; do
+			if [ -e "$hw_p" ]; then return 0; fi
+		done
+	done
+	hw_why="nothing here for it ($hw_globs)"
+	return 1
+}
+
 # Can every need of a hook be met, in the tree or from this machine?
 hook_can_run() {
 	hc_missing=
@@ -569,7 +546,7 @@ add_hook() {
 	if shebang "$2"; then
 		add_interpreter "$sb_interp" "$sb_arg" "interpreter of hook $1"
 	elif is_elf "$2"; then
-		queue_elf "/hooks.d/$1"
+		queue_elf "$2"
 	fi
 	for ah_p in $(hook_needs "$2"); do
 		tree_has_program "$new" "$ah_p" && continue
@@ -593,6 +570,21 @@ add_hooks() {
 		add_hook "$ah_key" "$ah_src"
 		hooks_in="$hooks_in $ah_key"
 	done <"$work/hooks"
+}
+
+# Keep in $work/hooks only the hooks this machine wants.
+select_hooks() {
+	hooks_skipped=
+	: >"$work/hooks.sel"
+	while IFS="$tab" read -r sh_key sh_src sh_strict; do
+		if hook_wanted "$sh_key" "$sh_src"; then
+			printf '%s\t%s\t%s\n' "$sh_key" "$sh_src" "$sh_strict" >>"$work/hooks.sel"
+		else
+			vmsg "hook $sh_key left out: $hw_why"
+			hooks_skipped="$hooks_skipped $sh_key"
+		fi
+	done <"$work/hooks"
+	mv "$work/hooks.sel" "$work/hooks"
 }
 
 any_script_hook() {
@@ -875,24 +867,21 @@ check_hooks() {
 # inside the tree.
 check_elves() {
 	(cd "$1" && find . -type f ! -name '*.ko' ! -name '*.ko.*' ! -path ./MANIFEST) >"$work/c.files"
-	find_multiarch "$1"
-	ldconf_dirs=
-	if [ -f "$1/etc/ld.so.conf" ]; then ldconf_dirs=$(read_ldconf "$1/etc/ld.so.conf" 0 | tr '\n' ' '); fi
 	if [ -f "$1/shutdown" ] && [ ! -x "$1/shutdown" ]; then problem "/shutdown: not executable"; fi
+	if [ "$(id -u)" -ne 0 ]; then
+		warn "not root: libraries not checked (the tree's own loader runs in a chroot)"
+		return 0
+	fi
 	while IFS= read -r ce_f; do
 		ce_f=${ce_f#.}
 		is_elf "$1$ce_f" || continue
-		elf_read "$1$ce_f"
-		ce_kind=$elf_kind
-		ce_rpath=$elf_rpath
-		ce_runpath=$elf_runpath
-		if [ -n "$elf_interp" ] && ! tree_resolve "$1" "$elf_interp"; then
-			problem "$ce_f: loader $elf_interp missing"
-		fi
-		while IFS= read -r ce_l; do
-			resolve_lib "$1" "$ce_l" "$ce_f" "$ce_kind" "$ce_rpath" "$ce_runpath" ||
-				problem "$ce_f: library $ce_l missing"
-		done <"$work/needed"
+		elf_libs "$ce_f" "$1" || continue
+		while read -r ce_kind ce_p; do
+			case $ce_kind in
+			loader) tree_resolve "$1" "$ce_p" || problem "$ce_f: loader $ce_p missing" ;;
+			missing) problem "$ce_f: library $ce_p missing" ;;
+			esac
+		done <"$work/libs"
 	done <"$work/c.files"
 }
 
@@ -901,7 +890,7 @@ check_tree() {
 	ck_root=$1
 	ck_bad=0
 	[ -d "$1" ] || die "$1: not a directory"
-	need_tool readelf binutils
+	need_tool ldd libc-bin
 	check_manifest "$1"
 	check_modes "$1"
 	check_hooks "$1"
@@ -955,6 +944,7 @@ build() {
 	copy_template
 	add_programs
 	collect_hooks
+	select_hooks
 	if any_script_hook; then want_busybox=1; fi
 	if [ "$want_busybox" -eq 1 ]; then add_busybox; fi
 	add_hooks
@@ -977,6 +967,7 @@ build() {
 	swap_in
 	[ -z "$hooks_in" ] || msg "hooks:$hooks_in"
 	[ -z "$hooks_out" ] || msg "hooks left out (their tools are not on this machine):$hooks_out"
+	[ -z "$hooks_skipped" ] || msg "hooks not needed here (opt-in, or nothing to act on; see --hook, --all-hooks):$hooks_skipped"
 	print_size "$out"
 }
 
@@ -991,8 +982,7 @@ cleanup() {
 
 main() {
 	verbose=0 exitrd=0 out='' check_dir='' kver='' new='' work='' swapping=0
-	multiarch='' musl_loader='' have_busybox=0 want_busybox=0 hooks_in='' hooks_out=
-	default_libdirs='/lib64 /usr/lib64 /lib /usr/lib'
+	glibc_loader='' musl_loader='' have_busybox=0 want_busybox=0 hooks_in='' hooks_out='' hooks_skipped='' all_hooks=0
 	modroot=${MKSHUTDOWNFS_MODROOT:-}
 	locate_data
 	trap cleanup EXIT
@@ -1001,11 +991,14 @@ main() {
 	work=$(mktemp -d "${TMPDIR:-/tmp}/mkshutdownfs.XXXXXX")
 	: >"$work/hookdirs"
 	: >"$work/adds"
+	: >"$work/optin"
 	: >"$work/modules"
 	: >"$work/reasons"
 	: >"$work/elfq"
-	: >"$work/confdirs"
+	: >"$work/libdirs"
+	read_config "$SYSCONFDIR/shutdownfs/mkshutdownfs.conf"
 	parse_args "$@"
+	sysroot=${MKSHUTDOWNFS_SYSROOT:-}
 	if [ -n "$check_dir" ]; then
 		check_dir=$(cd -P -- "$check_dir" 2>/dev/null && pwd) || die "$check_dir: not a directory"
 		check_tree "$check_dir" || die "$check_dir: check failed"
@@ -1014,10 +1007,8 @@ main() {
 		return 0
 	fi
 	[ "$(id -u)" -eq 0 ] || die "must run as root: the skeleton must be root-owned"
-	need_tool readelf binutils
+	need_tool ldd libc-bin
 	if [ -n "$modroot" ]; then modroot=$(cd -P -- "$modroot" && pwd); fi
-	ldconf_dirs=$(read_ldconf /etc/ld.so.conf 0 | tr '\n' ' ')
-	find_multiarch ""
 	resolve_output
 	validate_inputs
 	restore_stale

@@ -1,13 +1,15 @@
 #!/bin/sh
 # Builds the static libraries shutdownfs links against musl: libmount and
 # libblkid from Debian's util-linux source package, libkmod from Debian's
-# kmod source package. The recipe is explained in docs/build.md.
+# kmod source package, with liblzma (xz-utils) and libzstd (libzstd) linked
+# into it for compressed modules. The recipe is explained in docs/build.md.
 #
 # Run from the top of the tree (the Makefile does: sh mk/deps.sh, BUILD=build).
 # Result:
 #   $BUILD/deps/include/{libmount/libmount.h,blkid/blkid.h,libkmod.h}
 #   $BUILD/deps/include/{linux,asm,asm-generic} -> the host's UAPI headers
-#   $BUILD/deps/lib/{libmount.a,libblkid.a,libkmod.a}
+#   $BUILD/deps/lib/{libmount.a,libblkid.a,libkmod.a}  (libkmod.a holds
+#   liblzma's and libzstd's objects too: .ko.xz and .ko.zst modules load)
 #   $BUILD/deps/.stamp
 # Every step skips what an earlier run already did; rm -rf $BUILD/deps to
 # start over (for instance to pick up a newer Debian source version).
@@ -196,6 +198,18 @@ src_dir() {
 	return 0
 }
 
+# The newest version may be listed by one archive (security) and missing
+# from its pool: try the others the index names, newest first.
+fetch_any_version() {
+	for v in $(apt-cache showsrc --only-source "$1" 2>/dev/null | sed -n 's/^Version: //p' |
+		sort -r -V -u); do
+		msg "apt-get source $1: trying version $v"
+		(cd "$tmp" && apt-get source -q -o APT::Sandbox::User=root \
+			"$1=$v" >>"$LOGDIR/source-$1.log" 2>&1) && return 0
+	done
+	return 1
+}
+
 fetch_source() {
 	[ -n "$(src_dir "$1")" ] && return 0
 	ensure_deb_src
@@ -214,7 +228,7 @@ fetch_source() {
 		}
 		apt_update
 		(cd "$tmp" && apt-get source -q -o APT::Sandbox::User=root \
-		--only-source "$1" >"$LOGDIR/source-$1.log" 2>&1) || {
+		--only-source "$1" >"$LOGDIR/source-$1.log" 2>&1) || fetch_any_version "$1" || {
 			tail -n 20 "$LOGDIR/source-$1.log" >&2
 			die "apt-get source $1 failed"
 		}
@@ -312,6 +326,45 @@ build_util_linux() {
 	touch "$obj/.installed"
 }
 
+# --- xz-utils: liblzma; libzstd: libzstd (decompression for libkmod) --------
+
+build_xz() {
+	obj=$DEPS/obj/xz
+	src=$(src_dir xz-utils)
+	[ -n "$src" ] || die "no xz-utils source tree in $SRC"
+	configure xz "$obj" "$src/configure" \
+		CC=musl-gcc CFLAGS="$CFLAGS_DEPS" CPPFLAGS= LDFLAGS= LIBS= \
+		--prefix=/usr --disable-shared --enable-static \
+		--disable-encoders --disable-xz --disable-xzdec --disable-lzmadec \
+		--disable-lzmainfo --disable-lzma-links --disable-scripts \
+		--disable-doc --disable-nls --disable-threads
+	[ -f "$obj/.installed" ] && return 0
+	msg "xz: make liblzma"
+	run xz-make.log make -C "$obj/src/liblzma" -j"$JOBS"
+	install -m 0644 "$obj/src/liblzma/.libs/liblzma.a" "$DEPS/obj/liblzma.a"
+	install -D -m 0644 "$src/src/liblzma/api/lzma.h" "$DEPS/include/lzma.h"
+	cp -R "$src/src/liblzma/api/lzma" "$DEPS/include/"
+	touch "$obj/.installed"
+}
+
+build_zstd() {
+	obj=$DEPS/obj/zstd
+	src=$(src_dir libzstd)
+	[ -n "$src" ] || die "no libzstd source tree in $SRC"
+	[ -f "$obj/.installed" ] && return 0
+	rm -rf "$obj"
+	mkdir -p "$obj"
+	cp -R "$src/lib" "$obj/"
+	msg "zstd: make libzstd.a (decompression only)"
+	run zstd-make.log make -C "$obj/lib" -j"$JOBS" libzstd.a \
+		CC=musl-gcc CFLAGS="$CFLAGS_DEPS" \
+		ZSTD_LIB_COMPRESSION=0 ZSTD_LIB_DICTBUILDER=0 ZSTD_LIB_DEPRECATED=0 \
+		ZSTD_LEGACY_SUPPORT=0 ZSTD_NO_ASM=1
+	install -m 0644 "$obj/lib/libzstd.a" "$DEPS/obj/libzstd.a"
+	install -m 0644 "$src/lib/zstd.h" "$src/lib/zstd_errors.h" "$DEPS/include/"
+	touch "$obj/.installed"
+}
+
 # --- kmod: libkmod ----------------------------------------------------------
 
 build_kmod() {
@@ -338,13 +391,23 @@ build_kmod() {
 		--disable-tools --disable-manpages --disable-test-modules \
 		--disable-python --disable-debug --disable-coverage \
 		--disable-experimental \
-		--without-zstd --without-xz --without-zlib --without-openssl
+		--with-zstd --with-xz --without-zlib --without-openssl \
+		liblzma_CFLAGS="-isystem $DEPS/include" liblzma_LIBS="$DEPS/obj/liblzma.a" \
+		libzstd_CFLAGS="-isystem $DEPS/include" libzstd_LIBS="$DEPS/obj/libzstd.a"
 	[ -f "$obj/.installed" ] && return 0
 	msg "kmod: make libkmod/libkmod.la"
 	run kmod-config-h.log make -C "$obj" config.h
 	run kmod-make.log make -C "$obj" -j"$JOBS" libkmod/libkmod.la
 	rm -f "$DEPS/lib/libkmod.a"
-	ar rcs "$DEPS/lib/libkmod.a" "$obj"/libkmod/.libs/*.o "$obj"/shared/.libs/*.o
+	# one archive with the decompressors in it: the link line stays -lkmod
+	{
+		echo "CREATE $DEPS/lib/libkmod.a"
+		for o in "$obj"/libkmod/.libs/*.o "$obj"/shared/.libs/*.o; do echo "ADDMOD $o"; done
+		echo "ADDLIB $DEPS/obj/liblzma.a"
+		echo "ADDLIB $DEPS/obj/libzstd.a"
+		echo SAVE
+		echo END
+	} | ar -M
 	install -m 0644 "$src/libkmod/libkmod.h" "$DEPS/include/libkmod.h"
 	touch "$obj/.installed"
 }
@@ -382,7 +445,11 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 uapi_headers
 fetch_source util-linux
 fetch_source kmod
+fetch_source xz-utils
+fetch_source libzstd
 build_util_linux
+build_xz
+build_zstd
 build_kmod
 
 touch "$DEPS/.stamp"

@@ -1,6 +1,7 @@
-/* detach-md.c — md arrays: wait (bounded) for a clean array_state, then
- * STOP_ARRAY, top of each stack first. A stopped array skips the kernel's
- * reboot notifier, which marks running arrays clean and sleeps a second. */
+/* detach-md.c — md arrays: STOP_ARRAY, top of each stack first; arrays with
+ * external metadata first wait (bounded) for their mdmon to mark them clean.
+ * A stopped array skips the kernel's reboot notifier, which marks running
+ * arrays clean and sleeps a second. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/major.h>
@@ -41,9 +42,10 @@ static bool state_is_clean(const char *st)
 	return false;
 }
 
-/* A native array goes clean by itself after safe_mode_delay (200 ms) without
- * writes, and STOP_ARRAY marks it clean anyway. An external one is marked
- * clean by its mdmon, and stopping it first leaves it dirty. */
+/* An external array is marked clean by its mdmon, and stopping it first
+ * leaves it dirty. A native one needs no wait: STOP_ARRAY marks it clean
+ * itself (md.c __md_stop_writes: in_sync = 1, then md_update_sb), where
+ * waiting for safe_mode_delay cost a few hundred ms per array. */
 static bool md_wait_clean(const char *sysfs, const struct bdev *d, uint64_t end,
 			  char *state, size_t sz)
 {
@@ -135,14 +137,13 @@ static bool md_stop_one(const struct scope *s, const struct blockgraph *g, int i
 	/* held or mounted is the normal state before a later pass frees it */
 	if (!md_is_free(s, g, i, last_try ? LOG_LVL_ERR : LOG_LVL_DEBUG))
 		return false;
-	if (!md_wait_clean(s->sysfs, d, clean_end, state, sizeof(state))) {
-		if (md_is_external(d) && !last_try) {
+	if (md_is_external(d) && !md_wait_clean(s->sysfs, d, clean_end, state, sizeof(state))) {
+		if (!last_try) {
 			/* mdmon is spared by the kill ('@'); give it the next pass */
 			log_info("%s: %s, waiting for mdmon to mark it clean", d->name, state);
 			return false;
 		}
-		log_warn("%s: still %s, stopping anyway%s", d->name, state,
-			 md_is_external(d) ? " (is its mdmon alive?)" : "");
+		log_warn("%s: still %s, stopping anyway (is its mdmon alive?)", d->name, state);
 	}
 	snprintf(what, sizeof(what), "md %s", d->name);
 	for (delay = 20;; delay *= 2) {

@@ -1,14 +1,12 @@
 /* umount.c — libmount table, newest first, in a loop while it makes progress;
- * what stays busy is remounted read-only and lazily detached. Every call that
- * can block on a dead device runs in a child with a deadline. */
-#include <dirent.h>
+ * what stays busy is remounted read-only and lazily detached. The table is
+ * read once per pass, the calls run in one bounded child per batch
+ * (umount-batch.c): cost linear in mounts, no cap on their number. */
 #include <errno.h>
 #include <libmount/libmount.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -16,10 +14,14 @@
 #include "log.h"
 #include "spawn.h"
 #include "state.h"
-#include "sysfs.h"
 #include "umount.h"
+#include "umount-batch.h"
+#include "umount-holders.h"
 
-#define MAX_TARGETS 1024
+#define HOLDERS_NAMED_MAX 16    /* targets whose holders are looked up in /proc */
+
+/* per call; not in umount.h: only the unit tests shorten it */
+unsigned umount_timeout_ms = UMOUNT_TIMEOUT_MS;
 
 static bool under(const char *target, const char *root)
 {
@@ -55,12 +57,6 @@ static bool in_scope(const struct scope *s, struct libmnt_fs *fs)
 	return true;
 }
 
-struct target {
-	char path[PATH_MAX];
-	dev_t dev;
-	bool force;             /* network or FUSE: MNT_FORCE aborts what is queued */
-};
-
 static bool wants_force(struct libmnt_fs *fs)
 {
 	const char *t = mnt_fs_get_fstype(fs);
@@ -68,225 +64,269 @@ static bool wants_force(struct libmnt_fs *fs)
 	return mnt_fs_is_netfs(fs) || (t && strncmp(t, "fuse", 4) == 0);
 }
 
-/* Targets in scope, newest first. */
-static int collect(const struct scope *s, struct target *ret, int max)
+struct target {
+	char *path;
+	dev_t dev;
+	bool force;             /* network or FUSE: MNT_FORCE aborts what is queued */
+	bool ro;
+};
+
+struct targets {
+	struct target *v;
+	size_t n, cap;
+};
+
+static void targets_free(struct targets *ts)
+{
+	size_t i;
+
+	for (i = 0; i < ts->n; i++)
+		free(ts->v[i].path);
+	free(ts->v);
+	ts->v = NULL;
+	ts->n = ts->cap = 0;
+}
+
+static int targets_push(struct targets *ts, struct libmnt_fs *fs)
+{
+	struct target *t;
+
+	if (ts->n == ts->cap) {
+		size_t cap = ts->cap ? ts->cap * 2 : 256;
+		struct target *v = realloc(ts->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		ts->v = v;
+		ts->cap = cap;
+	}
+	t = &ts->v[ts->n];
+	t->path = strdup(mnt_fs_get_target(fs));
+	if (!t->path)
+		return -ENOMEM;
+	t->dev = mnt_fs_get_devno(fs);
+	t->force = wants_force(fs);
+	t->ro = false;
+	ts->n++;
+	return 0;
+}
+
+/* Targets in scope, newest first: one read of the table. */
+static int targets_read(const struct scope *s, struct targets *ret)
 {
 	struct libmnt_table *tb = mnt_new_table_from_file(s->mountinfo);
 	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_BACKWARD);
 	struct libmnt_fs *fs;
-	int n = 0;
+	int r = 0;
 
+	memset(ret, 0, sizeof(*ret));
 	if (!tb || !it) {
 		log_err("%s: cannot read the mount table", s->mountinfo);
-		mnt_unref_table(tb);
-		mnt_free_iter(it);
-		return -EIO;
+		r = -EIO;
 	}
-	while (n < max && mnt_table_next_fs(tb, it, &fs) == 0)
-		if (in_scope(s, fs)) {
-			snprintf(ret[n].path, PATH_MAX, "%s", mnt_fs_get_target(fs));
-			ret[n].dev = mnt_fs_get_devno(fs);
-			ret[n++].force = wants_force(fs);
-		}
+	while (r == 0 && mnt_table_next_fs(tb, it, &fs) == 0)
+		if (in_scope(s, fs))
+			r = targets_push(ret, fs);
 	mnt_free_iter(it);
 	mnt_unref_table(tb);
-	return n;
+	if (r < 0) {
+		if (r == -ENOMEM)
+			log_err("%s: out of memory reading the mount table", s->mountinfo);
+		targets_free(ret);
+		return r;
+	}
+	return (int)ret->n;
 }
-
-static struct target *targets;
 
 /* Targets whose umount or remount overran: a dead device or server. Later
  * passes skip them (each try would cost the full timeout again) and the
- * last resort detaches them at once. */
-#define UMOUNT_STUCK_MAX 32
-static char stuck[UMOUNT_STUCK_MAX][PATH_MAX];
-static unsigned nstuck;
-
-static bool is_stuck(const char *t)
+ * last resort detaches them at once. They live in the run's stuck set
+ * (state.h), as "umount TARGET": a later worker skips them too. */
+static bool target_stuck(const char *what)
 {
-	unsigned i;
+	char key[STUCK_KEY_MAX];
 
-	for (i = 0; i < nstuck; i++)
-		if (strcmp(stuck[i], t) == 0)
-			return true;
-	return false;
+	snprintf(key, sizeof(key), "umount %s", what);
+	return stuck_has(key);
 }
 
-static void mark_stuck(const char *t, struct stats *st)
+/* The one place a call is marked stuck. */
+static void stuck_mark(const char *what, struct stats *st)
 {
-	/* spawn_call() counted the timeout */
-	if (nstuck < UMOUNT_STUCK_MAX && !is_stuck(t))
-		snprintf(stuck[nstuck++], PATH_MAX, "%s", t);
+	char key[STUCK_KEY_MAX];
+
+	snprintf(key, sizeof(key), "umount %s", what);
+	if (stuck_has(key))
+		return;
+	st->timeouts++;
+	stuck_add(key);
 }
 
-static int targets_get(const struct scope *s)
+/* One batch: op on every target, in table order; with skip_stuck, stuck
+ * targets get SPAWN_TIMEOUT without a call. Returns the results, indexed
+ * like ts, or NULL without memory. */
+static int *targets_apply(const struct targets *ts, enum umount_op op, int flags,
+			  bool skip_stuck)
 {
-	if (!targets)
-		targets = calloc(MAX_TARGETS, sizeof(*targets));
-	if (!targets)
-		return -ENOMEM;
-	return collect(s, targets, MAX_TARGETS);
+	struct umount_call *calls = calloc(ts->n ? ts->n : 1, sizeof(*calls));
+	size_t *idx = calloc(ts->n ? ts->n : 1, sizeof(*idx));
+	int *res = calloc(ts->n ? ts->n : 1, sizeof(*res));
+	size_t i, m = 0;
+
+	if (!calls || !idx || !res) {
+		log_err("unmount: out of memory, skipping %zu mounts", ts->n);
+		free(calls);
+		free(idx);
+		free(res);
+		return NULL;
+	}
+	for (i = 0; i < ts->n; i++) {
+		if (skip_stuck && target_stuck(ts->v[i].path)) {
+			res[i] = SPAWN_TIMEOUT;
+			continue;
+		}
+		calls[m].path = ts->v[i].path;
+		calls[m].op = op;
+		calls[m].flags = flags | (op == UMOUNT_OP_UMOUNT && ts->v[i].force &&
+					  !(flags & MNT_DETACH) ? MNT_FORCE : 0);
+		idx[m++] = i;
+	}
+	(void)umount_batch_run(calls, m, umount_timeout_ms);
+	for (i = 0; i < m; i++)
+		res[idx[i]] = calls[i].result;
+	free(calls);
+	free(idx);
+	return res;
 }
 
 int umount_count(const struct scope *s)
 {
-	int n = targets_get(s);
+	struct targets ts;
+	int n = targets_read(s, &ts);
 
+	targets_free(&ts);
 	/* a table we cannot read is not a clean one */
 	return n < 0 ? 1 : n;
 }
 
 int umount_pass(const struct scope *s, bool *changed, struct stats *st)
 {
-	int before, after, i, r;
+	struct targets ts;
+	int n = targets_read(s, &ts), *res, done = 0;
+	size_t i;
 
-	before = targets_get(s);
-	if (before <= 0)
+	if (n <= 0)
 		return 0;
-	for (i = 0; i < before; i++) {
-		const char *t = targets[i].path;
+	res = targets_apply(&ts, UMOUNT_OP_UMOUNT, 0, true);
+	for (i = 0; res && i < ts.n; i++) {
+		const char *t = ts.v[i].path;
 
-		if (is_stuck(t))
-			continue;
-		r = spawn_umount(t, targets[i].force ? MNT_FORCE : 0, UMOUNT_TIMEOUT_MS);
-		if (r == 0) {
-			st->unmounted++;
-			log_info("unmounted %s", t);
-		} else if (r == SPAWN_TIMEOUT) {
-			mark_stuck(t, st);
+		if (res[i] == 0) {
+			done++;
+			log_debug("unmounted %s", t);
+		} else if (res[i] == SPAWN_TIMEOUT && !target_stuck(t)) {
+			stuck_mark(t, st);
 			log_warn("umount %s: timed out, will detach it", t);
-		} else {
-			log_debug("umount %s: %s, retrying later", t, strerror(-r));
+		} else if (res[i] != SPAWN_TIMEOUT) {
+			log_debug("umount %s: %s, retrying later", t, strerror(-res[i]));
 		}
 	}
-	after = targets_get(s);
-	if (after < 0)
-		after = 0;
-	if (after < before)
+	if (done) {
+		st->unmounted += (unsigned)done;
 		*changed = true;
-	return after;
-}
-
-/* Processes of ours with an fd, cwd or root under target. */
-static void name_holders(const char *target)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	int named = 0;
-
-	while (d && (de = readdir(d)) && named < 8) {
-		char path[300], link[PATH_MAX];
-		DIR *fd;
-		struct dirent *fe;
-		ssize_t n;
-
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/fd", de->d_name);
-		fd = opendir(path);
-		while (fd && (fe = readdir(fd))) {
-			snprintf(path, sizeof(path), "/proc/%s/fd/%s", de->d_name, fe->d_name);
-			n = readlink(path, link, sizeof(link) - 1);
-			if (n <= 0)
-				continue;
-			link[n] = '\0';
-			if (link[0] == '/' && under(link, target)) {
-				log_warn("%s is held by pid %s (%s)", target, de->d_name, link);
-				named++;
-				break;
-			}
-		}
-		if (fd)
-			closedir(fd);
+		log_info("unmounted %d of %d mounts", done, n);
 	}
-	if (d)
-		closedir(d);
-	if (!named)
-		log_warn("%s: no process of ours holds it: held from outside this namespace, "
-			 "by a loop device, or by the kernel", target);
+	free(res);
+	targets_free(&ts);
+	/* a plain umount2 takes exactly its own mount */
+	return n - done;
 }
 
 /* Detached mounts, to see later whether their superblock went after all. */
-#define GONE_MAX 64
-static struct {
+struct gone {
 	dev_t dev;
 	bool ro;
-	char path[PATH_MAX];
-} gone[GONE_MAX];
-static unsigned ngone;
+	char *path;
+};
+static struct gone *gone;
+static size_t ngone, gone_cap;
 
-static void gone_add(const struct target *t, bool ro)
+static void gone_add(const struct target *t)
 {
-	if (ngone >= GONE_MAX)
+	if (ngone == gone_cap) {
+		size_t cap = gone_cap ? gone_cap * 2 : 64;
+		struct gone *v = realloc(gone, cap * sizeof(*v));
+
+		if (!v)
+			return;         /* it just stays counted as detached */
+		gone = v;
+		gone_cap = cap;
+	}
+	gone[ngone].path = strdup(t->path);
+	if (!gone[ngone].path)
 		return;
 	gone[ngone].dev = t->dev;
-	gone[ngone].ro = ro;
-	snprintf(gone[ngone++].path, PATH_MAX, "%s", t->path);
+	gone[ngone++].ro = t->ro;
 }
 
-int umount_finish(const struct scope *s, struct stats *st)
+static void finish_read_only(struct targets *ts, struct stats *st)
 {
-	int n = targets_get(s), i, r;
-	bool ro[MAX_TARGETS];
+	int *res = targets_apply(ts, UMOUNT_OP_REMOUNT_RO, 0, true);
+	size_t i;
 
-	/* all read-only first: detaching a parent takes its children along,
-	 * and a child must not go read-write into the dark */
-	for (i = 0; i < n; i++) {
-		const char *t = targets[i].path;
+	for (i = 0; i < ts->n; i++) {
+		const char *t = ts->v[i].path;
+		int r = res ? res[i] : -ENOMEM;
 
-		r = is_stuck(t) ? SPAWN_TIMEOUT : spawn_remount_ro(t, UMOUNT_TIMEOUT_MS);
-		ro[i] = r == 0;
+		ts->v[i].ro = r == 0;
 		if (r == 0) {
 			st->ro++;
 			log_warn("umount %s: busy, remounted read-only", t);
 		} else if (r == SPAWN_TIMEOUT) {
-			if (!is_stuck(t))
-				mark_stuck(t, st);
+			if (!target_stuck(t))
+				stuck_mark(t, st);
 			log_err("umount %s: stuck, detaching it as it is", t);
 		} else {
 			log_err("umount %s: busy, remount read-only: %s", t, strerror(-r));
 		}
-		name_holders(t);
+		if (i < HOLDERS_NAMED_MAX)
+			umount_name_holders(t);
+		else if (i == HOLDERS_NAMED_MAX)
+			log_warn("%zu more busy mounts: their holders are not looked up",
+				 ts->n - HOLDERS_NAMED_MAX);
 	}
-	for (i = 0; i < n; i++) {
-		const char *t = targets[i].path;
+	free(res);
+}
 
-		r = spawn_umount(t, MNT_DETACH, UMOUNT_TIMEOUT_MS);
+int umount_finish(const struct scope *s, struct stats *st)
+{
+	struct targets ts;
+	int n = targets_read(s, &ts), *res;
+	size_t i;
+
+	if (n <= 0)
+		return 0;
+	/* all read-only first: detaching a parent takes its children along,
+	 * and a child must not go read-write into the dark */
+	finish_read_only(&ts, st);
+	/* a detach does not wait on the device: the stuck ones go too */
+	res = targets_apply(&ts, UMOUNT_OP_UMOUNT, MNT_DETACH, false);
+	for (i = 0; i < ts.n; i++) {
+		const char *t = ts.v[i].path;
+		int r = res ? res[i] : -ENOMEM;
+
 		if (r == 0 || r == -EINVAL || r == -ENOENT) {
 			/* EINVAL/ENOENT: it went with a parent detached before it */
 			st->detached++;
-			gone_add(&targets[i], ro[i]);
+			gone_add(&ts.v[i]);
 			log_warn("%s: detached, superblock still referenced", t);
 		} else {
 			log_err("umount -l %s: %s", t, r == SPAWN_TIMEOUT ? "timed out" : strerror(-r));
 		}
 	}
+	free(res);
+	targets_free(&ts);
 	return n;
-}
-
-/* Nothing claims the block device any more (an O_EXCL open succeeds, or the
- * device is gone): the filesystem on it has been shut down. In a child:
- * the last close of a block device syncs it. */
-static int bdev_unclaimed(void *p)
-{
-	char path[96], buf[512], *name;
-	dev_t dev = *(dev_t *)p;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent", major(dev), minor(dev));
-	if (sysfs_read(path, buf, sizeof(buf)) < 0)
-		return 0;               /* the device itself is gone */
-	name = strstr(buf, "DEVNAME=");
-	if (!name)
-		return -ENOENT;
-	name += 8;
-	name[strcspn(name, "\n")] = '\0';
-	snprintf(path, sizeof(path), "/dev/%s", name);
-	fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
 }
 
 static const char *probe_key(const char *path)
@@ -299,7 +339,8 @@ static const char *probe_key(const char *path)
 
 void umount_released(struct stats *st)
 {
-	unsigned i, tries, left = ngone;
+	size_t i, left = ngone;
+	unsigned tries;
 
 	/* a release can finish a moment later (a loop device's backing file
 	 * is put from a workqueue) */
@@ -314,7 +355,8 @@ void umount_released(struct stats *st)
 				gone[i].dev = 0;
 				continue;
 			}
-			if (spawn_call(bdev_unclaimed, &gone[i].dev, 2000, probe_key(gone[i].path)) != 0) {
+			if (spawn_call(umount_bdev_unclaimed, &gone[i].dev, 2000,
+				       probe_key(gone[i].path)) != 0) {
 				left++;
 				continue;
 			}

@@ -5,11 +5,14 @@
  * call fail with that errno (each script line is used once, first match in
  * order). Every call is appended to fake_sys_log as "name:arg\n".
  * Log and scripts live in a shared mapping: the run makes its calls in
- * bounded children (spawn.c), and the test reads them in the parent. */
+ * bounded children (spawn.c), and the test reads them in the parent. The
+ * errno name HANG makes the call block forever instead (run it in a
+ * child: a test of a deadline). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "sys.h"
 #include "fake-sys.h"
@@ -78,6 +81,9 @@ static int fake_call(const char *name, const char *arg)
 			const char *colon = strchr(rest, ':');
 			int e = colon ? errno_named(colon + 1) : EIO;
 			scripts[i][0] = '\0';
+			if (colon && strcmp(colon + 1, "HANG") == 0)
+				for (;;)
+					pause();
 			errno = e;
 			return -1;
 		}

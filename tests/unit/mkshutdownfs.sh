@@ -78,10 +78,12 @@ no_leftovers() {
 	done
 }
 
+is_dynamic() { ldd "$1" >/dev/null 2>&1; }
+
 static_bin() {
-	if [ -f "$top/build/shutdownfs" ] && ! readelf -lW "$top/build/shutdownfs" | grep -q INTERP; then
+	if [ -f "$top/build/shutdownfs" ] && ! is_dynamic "$top/build/shutdownfs"; then
 		echo "$top/build/shutdownfs"
-	elif [ -x /bin/busybox ] && ! readelf -lW /bin/busybox | grep -q INTERP; then
+	elif [ -x /bin/busybox ] && ! is_dynamic /bin/busybox; then
 		echo /bin/busybox
 	fi
 }
@@ -160,7 +162,7 @@ t_dynamic_libs_match_ldd() {
 	n=0
 	for p in /usr/bin/cmp /sbin/dmsetup /sbin/lvm /sbin/cryptsetup /sbin/mdadm; do
 		[ -x "$p" ] || continue
-		readelf -lW "$p" | grep -q INTERP || continue
+		is_dynamic "$p" || continue
 		check_dynamic "$p"
 		n=$((n + 1))
 	done
@@ -227,7 +229,7 @@ t_hook_override_and_disable() {
 }
 
 t_shipped_hooks() {
-	mks_ok -o "$T/sh/skel" --hooks-dir "$top/hooks.d"
+	mks_ok -o "$T/sh/skel" --hooks-dir "$top/hooks.d" --all-hooks
 	sh "$mk" --check "$T/sh/skel" >/dev/null 2>"$T/err" || why "--check: $(head -n 2 "$T/err")"
 	for h in "$top"/hooks.d/*/*; do
 		k=${h#"$top"/hooks.d/}
@@ -247,6 +249,73 @@ t_shipped_hooks() {
 			expect "$k installed without its tools" [ ! -e "$T/sh/skel/hooks.d/$k" ]
 		fi
 	done
+}
+
+# The default on a machine whose block stack the native teardown closes (no
+# iSCSI, NBD, NVMe-oF, dm-cache): no fallback hooks, no tools, no busybox.
+t_default_lean() {
+	mkdir -p "$T/dl/sys"
+	MKSHUTDOWNFS_SYSROOT=$T/dl/sys mks_ok -o "$T/dl/skel" --hooks-dir "$top/hooks.d"
+	size=$(sed -n 's/.*: \([0-9]*\) bytes.*/\1/p' "$T/out")
+	expect "default skeleton is $size bytes, above 1 MiB" [ "$size" -le 1048576 ]
+	for h in teardown/20-lvm teardown/30-cryptsetup teardown/40-mdadm teardown/10-dm-cache \
+		post-teardown/10-iscsi post-teardown/20-nbd post-teardown/30-nvme-of; do
+		expect "$h in the default skeleton" [ ! -e "$T/dl/skel/hooks.d/$h" ]
+	done
+	expect "busybox in the default skeleton" [ ! -e "$T/dl/skel/bin/busybox" ]
+	expect "no note of the hooks left out" grep -q "hooks not needed here.*teardown/20-lvm" "$T/err"
+}
+
+# The fallbacks come with --hook (one, or all as "fallback") or the config.
+t_opt_in_hooks() {
+	have=1
+	for p in lvm cryptsetup mdadm; do command -v "$p" >/dev/null 2>&1 || have=0; done
+	[ "$have" -eq 1 ] || skip_test "lvm, cryptsetup or mdadm not installed"
+	mkdir -p "$T/oi/sys"
+	MKSHUTDOWNFS_SYSROOT=$T/oi/sys mks_ok -o "$T/oi/one" --hooks-dir "$top/hooks.d" --hook 20-lvm
+	expect "--hook 20-lvm: no 20-lvm" [ -x "$T/oi/one/hooks.d/teardown/20-lvm" ]
+	expect "--hook 20-lvm: lvm missing" [ -n "$(in_tree "$T/oi/one" /sbin/lvm)$(in_tree "$T/oi/one" /usr/sbin/lvm)" ]
+	expect "--hook 20-lvm brought 30-cryptsetup" [ ! -e "$T/oi/one/hooks.d/teardown/30-cryptsetup" ]
+	MKSHUTDOWNFS_SYSROOT=$T/oi/sys mks_ok -o "$T/oi/all" --hooks-dir "$top/hooks.d" --hook fallback
+	for h in 20-lvm 30-cryptsetup 40-mdadm; do
+		expect "--hook fallback: no $h" [ -x "$T/oi/all/hooks.d/teardown/$h" ]
+	done
+	expect "--hook fallback brought 10-iscsi (no session here)" [ ! -e "$T/oi/all/hooks.d/post-teardown/10-iscsi" ]
+	sh "$mk" --check "$T/oi/all" >/dev/null 2>"$T/err" || why "--check: $(head -n 2 "$T/err")"
+}
+
+# An "# applies-if:" hook comes along when what it acts on exists.
+t_applies_if() {
+	mkdir -p "$T/ai/root/sys/class/iscsi_session/session1" "$T/ai/h/post-teardown"
+	printf '#!/bin/sh\n# applies-if: /sys/class/iscsi_session/session*\nexit 0\n' >"$T/ai/h/post-teardown/10-x"
+	printf '#!/bin/sh\n# applies-if: /sys/block/nbd*/pid\nexit 0\n' >"$T/ai/h/post-teardown/20-y"
+	MKSHUTDOWNFS_SYSROOT=$T/ai/root mks_ok -o "$T/ai/skel" --hooks-dir "$T/ai/h"
+	expect "applying hook left out" [ -x "$T/ai/skel/hooks.d/post-teardown/10-x" ]
+	expect "hook with nothing to act on added" [ ! -e "$T/ai/skel/hooks.d/post-teardown/20-y" ]
+}
+
+# A hook needing a dynamic program gets it and exactly its libraries and
+# loader (ldd the oracle); and no binutils tool is ever run.
+t_hook_dynamic_exact() {
+	p=/sbin/dmsetup
+	[ -x "$p" ] || skip_test "no /sbin/dmsetup"
+	is_dynamic "$p" || skip_test "$p is static"
+	mkdir -p "$T/hd/h/teardown" "$T/hd/shim"
+	printf '#!/bin/sh\n# needs: dmsetup\nexit 0\n' >"$T/hd/h/teardown/10-x"
+	for t in readelf objdump nm; do
+		printf '#!/bin/sh\necho "%s $*" >>"%s"\nexit 1\n' "$t" "$T/hd/binutils-called" >"$T/hd/shim/$t"
+		chmod +x "$T/hd/shim/$t"
+	done
+	PATH=$T/hd/shim:$PATH mks_ok -o "$T/hd/skel" --hooks-dir "$T/hd/h"
+	PATH=$T/hd/shim:$PATH sh "$mk" --check "$T/hd/skel" >/dev/null 2>"$T/err" || why "--check: $(head -n 2 "$T/err")"
+	expect "binutils run: $(cat "$T/hd/binutils-called" 2>/dev/null)" [ ! -e "$T/hd/binutils-called" ]
+	ldd "$p" | awk '$2 == "=>" && $3 ~ /^\// { print $3; next } $1 ~ /^\// { print $1 }' |
+		while IFS= read -r l; do basename "$(readlink -f "$l")"; done | sort -u >"$T/want"
+	grep -v '^#' "$T/hd/skel/MANIFEST" | awk -F '\t' '$2 == "f" && $6 ~ /^(library|loader) of / { print $1 }' |
+		sed 's|.*/||' | sort -u >"$T/have"
+	expect "libraries [$(comm -13 "$T/want" "$T/have" | tr '\n' ' ')] beyond ldd, lacking [$(comm -23 "$T/want" "$T/have" | tr '\n' ' ')]" \
+		cmp -s "$T/want" "$T/have"
+	expect "dmsetup does not run in the skeleton" chroot "$T/hd/skel" "$p" --version >/dev/null 2>&1
 }
 
 t_check_good() {
@@ -637,28 +706,20 @@ main() {
 		for t in skeletons hooks; do skip "$t" "needs root (the skeleton is root-owned)"; done
 		exit 0
 	fi
-	if ! command -v readelf >/dev/null 2>&1; then
-		if [ "${CI:-}" = true ] && command -v apt-get >/dev/null 2>&1; then
-			apt-get install -y -q binutils >/dev/null 2>&1 || :
-		fi
-		if ! command -v readelf >/dev/null 2>&1; then
-			skip all "readelf not found (Debian: binutils)"
-			exit 0
-		fi
-	fi
 	T=$(mktemp -d /tmp/mkshutdownfs-test.XXXXXX)
 	trap 'rm -rf "$T"' EXIT
 	mkdir -p "$T/nohooks"
-	for t in empty_skeleton owners_and_modes static_binary_alone dynamic_libs_match_ldd \
+	for t in ${ONLY:-empty_skeleton owners_and_modes static_binary_alone dynamic_libs_match_ldd \
 		busybox_for_scripts no_busybox_without_scripts manifest_reasons \
-		hook_override_and_disable shipped_hooks \
+		hook_override_and_disable shipped_hooks default_lean opt_in_hooks applies_if \
+		hook_dynamic_exact \
 		check_good check_modified_file check_missing_program check_missing_library \
 		check_extra_and_modes \
 		atomic_missing_program atomic_fail_at_build atomic_fail_at_check atomic_fail_at_swap \
 		replace_ok bad_hooks_dir bad_program bad_option bad_hook_need bad_exitrd_binary \
 		modules unknown_module exitrd exitrd_noexec readonly_output \
 		hook_cryptsetup hook_lvm hook_mdadm hook_dm_cache hook_network_block \
-		hooks_without_tools; do
+		hooks_without_tools}; do
 		run "$t"
 	done
 }

@@ -358,6 +358,20 @@ static void test_md_external_clean(void)
 	CHECK(elapsed_since(t0) < 1500);
 }
 
+/* Regression: a native array still "active" was waited for (up to 3 s)
+ * until clean, though STOP_ARRAY marks it clean itself. */
+static void test_md_native_active_no_wait(void)
+{
+	bool changed = false;
+	uint64_t t0 = now_ms();
+
+	setup("integrity-md", false);
+	CHECK_EQ_INT(md_detach_all(&sc, false, &changed, &st), 0);
+	CHECK_STR(calls, "stop md0\n");
+	CHECK(changed);
+	CHECK(elapsed_since(t0) < 500);
+}
+
 /* a child PID namespace touches only its own stack */
 static void test_scope_limits(void)
 {
@@ -388,6 +402,7 @@ static void t_integrity_md(void) { run(test_integrity_md); }
 static void t_md_external_waits(void) { run(test_md_external_waits); }
 static void t_md_external_clean(void) { run(test_md_external_clean); }
 static void t_scope_limits(void) { run(test_scope_limits); }
+static void t_md_native_active_no_wait(void) { run(test_md_native_active_no_wait); }
 
 static const struct test tests[] = {
 	{ "md1_luks_lvm_full", t_md1_luks_lvm_full },
@@ -401,6 +416,7 @@ static const struct test tests[] = {
 	{ "md_external_waits", t_md_external_waits },
 	{ "md_external_clean", t_md_external_clean },
 	{ "scope_limits", t_scope_limits },
+	{ "md_native_active_no_wait", t_md_native_active_no_wait },
 };
 
 TEST_MAIN(tests)

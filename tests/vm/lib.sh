@@ -13,7 +13,7 @@ VM_MEM=${VM_MEM:-512}
 VM_MODULES="virtio_pci virtio_blk dm_mod dm_crypt dm_delay raid1 ext4 loop xts aesni_intel
 af_alg algif_skcipher algif_hash i6300esb"
 VM_MODULES_EXTRA="softdog"
-HOST_PKGS="qemu-system-x86 busybox-static cryptsetup-bin lvm2 dmsetup mdadm e2fsprogs kmod systemd"
+HOST_PKGS="qemu-system-x86 busybox-static cryptsetup-bin lvm2 dmsetup mdadm e2fsprogs kmod systemd xz-utils"
 
 msg() { printf '%s\n' "vm: $*" >&2; }
 warn() { printf '%s\n' "vm: warning: $*" >&2; }
@@ -171,6 +171,27 @@ add_modules() {
 	depmod -b "$dest" "$KVER" || die "depmod on toolbox failed"
 }
 
+# softdog compressed as the kernel's modules_install does it (xz, crc32
+# check) and the module index of a tree holding it, for the softdog-xz
+# scenario: rootinit (vm.kmod=xz) puts them in place of softdog.ko
+modules_xz() {
+	m=$1/lib/modules/$KVER
+	ko=$(cd "$m" && find . -name softdog.ko | head -n 1)
+	[ -n "$ko" ] || die "no softdog.ko in $m"
+	ko=${ko#./}
+	t=$VM/work/modxz
+	rm -rf "$t"
+	mkdir -p "$t/lib/modules"
+	cp -a "$m" "$t/lib/modules/"
+	xz --check=crc32 --lzma2=dict=1MiB "$t/lib/modules/$KVER/$ko" || die "xz softdog.ko failed"
+	depmod -b "$t" "$KVER" || die "depmod on the xz tree failed"
+	d=$1/usr/lib/vmtest/modules-xz
+	mkdir -p "$d"
+	cp "$t/lib/modules/$KVER/$ko.xz" "$t/lib/modules/$KVER"/modules.* "$d/"
+	echo "$ko" > "$d/path"
+	rm -rf "$t"
+}
+
 key_file() {
 	[ -s "$VM/key" ] || head -c 64 /dev/urandom > "$VM/key"
 	echo "$VM/key"
@@ -266,6 +287,7 @@ root_build() {
 	musl-gcc -static -Os -o "$ROOTDIR/usr/lib/vmtest/freeze-pid1" "$VMSRC/guest/freeze-pid1.c" ||
 		die "cannot build freeze-pid1"
 	add_binary "$ROOTDIR" /lib/systemd/systemd-shutdown
+	modules_xz "$ROOTDIR"
 	cp -a "$INST/." "$ROOTDIR/"
 	skel_build
 	echo vmtest > "$ROOTDIR/etc/hostname"
@@ -275,15 +297,24 @@ root_build() {
 }
 
 # the skeleton and the exitrd tree, made by mkshutdownfs on the host (same
-# Debian userland as the guest's toolbox); left out when it cannot make them
+# Debian userland as the guest's toolbox); left out when it cannot make them.
+# --all-hooks: the scenarios test the fallback hooks too (stack-hooks) and
+# add shell hooks of their own (hung-hook), which a default skeleton for a
+# root on md/LUKS/LVM leaves out.
 skel_build() {
 	have_binary && [ -f mkshutdownfs.sh ] || return 0
-	if sh mkshutdownfs.sh -o "$ROOTDIR/usr/lib/shutdownfs/skel" --kver "$KVER" \
+	if sh mkshutdownfs.sh -o "$ROOTDIR/usr/lib/shutdownfs/skel" --kver "$KVER" --all-hooks \
 		> "$VM/mkshutdownfs.log" 2>&1; then
 		msg "skeleton: $(tail -n 1 "$VM/mkshutdownfs.log")"
 	else
 		warn "mkshutdownfs failed (see $VM/mkshutdownfs.log): no skeleton in the guest"
 		rm -rf "$ROOTDIR/usr/lib/shutdownfs/skel"
+	fi
+	# the README's path: mkshutdownfs with no options (vm.skel=default)
+	if ! sh mkshutdownfs.sh -o "$ROOTDIR/usr/lib/vmtest/skel-default" --kver "$KVER" \
+		> "$VM/mkshutdownfs-default.log" 2>&1; then
+		warn "mkshutdownfs (defaults) failed (see $VM/mkshutdownfs-default.log)"
+		rm -rf "$ROOTDIR/usr/lib/vmtest/skel-default"
 	fi
 	if ! SHUTDOWNFS_BIN=build/shutdownfs sh mkshutdownfs.sh --exitrd \
 		-o "$ROOTDIR/usr/lib/vmtest/exitrd" --kver "$KVER" > "$VM/mkshutdownfs-exitrd.log" 2>&1; then

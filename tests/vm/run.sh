@@ -261,7 +261,7 @@ watchdog_case() { # NAME QEMU-ARG...
 		return 1
 	fi
 	boot_pair "$name" stack "vm.stage4=shutdownfs vm.hook=wedge shutdownfs.deadline=30 \
-shutdownfs.hook_timeout=1000 shutdownfs.watchdog=auto vm.swap=/dev/mapper/vg0-swap" "$@"
+shutdownfs.hook_timeout=1000 shutdownfs.watchdog=auto vm.swap=/dev/mapper/vg0-swap${WD_CMDLINE:+ $WD_CMDLINE}" "$@"
 	case $RUNRC in
 	124) why "guest was not reset within ${RUN_LIMIT}s" ;;
 	0) ;;
@@ -418,6 +418,22 @@ vm.swap=/dev/mapper/vg0-swap"
 ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
 luks_on_lvm lvm_on_luks hung_hook watchdog softdog dead_error dead_delay swapfile kexec_plaincrypt
 skel_enospc lowmem_swap md_member_hangs"
+# softdog from softdog.ko.xz: libkmod decompresses it (Debian's 6.1 has no
+# CONFIG_MODULE_DECOMPRESS), shutdownfs loads and arms it, it fires; no
+# stragglers: the kill grace and the skeleton copy must fit the 10 s deadline
+sc_softdog_xz() {
+	WD_CMDLINE="vm.kmod=xz vm.stragglers=0" watchdog_case softdog-xz || return 0
+	grep -q 'vmtest: kmod: .*softdog.ko.xz in place of' "$RUNLOG" ||
+		why "the guest did not put softdog.ko.xz in place"
+	grep -q 'shutdownfs: module softdog: loaded' "$RUNLOG" || why "shutdownfs did not load softdog.ko.xz"
+	grep -q 'shutdownfs: watchdog .*Software Watchdog.*armed' "$RUNLOG" ||
+		why "shutdownfs did not arm softdog"
+	grep -q 'softdog: Initiating system reboot' "$RUNLOG" || why "softdog did not fire"
+	report softdog-xz
+}
+
+ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
+luks_on_lvm lvm_on_luks hung_hook watchdog softdog softdog_xz"
 
 # a rig that could not be prepared is a failure of the tier, not silence
 PREPARED=""
