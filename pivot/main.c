@@ -15,6 +15,7 @@
 #include "modules.h"
 #include "pivot.h"
 #include "plan.h"
+#include "report.h"
 #include "spawn.h"
 #include "teardown.h"
 #include "umount.h"
@@ -148,6 +149,10 @@ static _Noreturn void run(enum action a, uint64_t start, const char *oldroot, in
 	stats.crypt_left = dm_crypt_left(&s);
 	stats.left += (unsigned)(ramfs ? umount_count(&s) : 0) + blockgraph_left(&s, true);
 	final_summary(a, &stats, start);
+	/* #15: the record kept across the reboot, then the host told; the
+	 * lead moves this into the worker */
+	guard_step("report");
+	report_finish(&cfg, &stats, start * 1000);
 	guard_step("reboot");
 	final_action(a, &cfg, &stats);
 }
@@ -251,7 +256,7 @@ static _Noreturn void pid1(const struct cmdline *cl, uint64_t start_us)
 		early_guard = guardian_start(a ? a : ACTION_REBOOT, start);
 	}
 	config_build(&cfg, cl, "/proc/cmdline");
-	if (mode == MODE_HELP || mode == MODE_VERSION || mode == MODE_PLAN ||
+	if (mode == MODE_HELP || mode == MODE_VERSION || mode == MODE_PLAN || mode == MODE_LAST ||
 	    a == ACTION_NONE) {
 		log_err("PID 1 cannot return: rebooting");
 		mode = MODE_RUN;
@@ -283,6 +288,23 @@ static _Noreturn void pid1(const struct cmdline *cl, uint64_t start_us)
 	}
 }
 
+/* `shutdownfs last`: the config says where report_file is */
+static int last_main(const struct cmdline *cl)
+{
+	struct report_paths p;
+	struct last_opts o = { cl->json, cl->clear };
+
+	config_build(&cfg, cl, "/proc/cmdline");
+	report_paths_default(&p, &cfg);
+	if (cl->pstore_dir)
+		p.pstore = cl->pstore_dir;
+	if (cl->archive_dir)
+		p.archive = cl->archive_dir;
+	if (cl->efivars_dir)
+		p.efivars = cl->efivars_dir;
+	return last_run(&p, &o, stdout);
+}
+
 int main(int argc, char **argv)
 {
 	struct cmdline cl;
@@ -303,6 +325,8 @@ int main(int argc, char **argv)
 	} else if (cl.mode == MODE_PLAN && getpid() != 1) {
 		config_build(&cfg, &cl, "/proc/cmdline");
 		return plan_run(&cfg, cl.json) < 0 ? 1 : 0;
+	} else if (cl.mode == MODE_LAST && getpid() != 1) {
+		return last_main(&cl);
 	} else if (cl.mode != MODE_PLAN && getpid() != 1) {
 		fprintf(stderr, "shutdownfs: refusing to %s: not PID 1 of this PID namespace "
 			"(pid %d); nothing was changed\n", action_name(cl.action), (int)getpid());
