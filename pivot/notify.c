@@ -37,12 +37,16 @@ struct notify_args {
 };
 
 #if defined(__x86_64__) || defined(__i386__)
-/* CPUID.1:ECX bit 31 is set by hypervisors: never poke a port on metal */
+/* CPUID.1:ECX bit 31 is set by hypervisors, DMI names QEMU under TCG:
+ * never poke an I/O port on bare metal */
 static bool under_hypervisor(void)
 {
 	unsigned a, b, c, d;
+	char v[64];
 
-	return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 31));
+	if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 31)))
+		return true;
+	return sysfs_read("/sys/class/dmi/id/sys_vendor", v, sizeof(v)) > 0 && strcmp(v, "QEMU") == 0;
 }
 
 static int debug_exit_child(void *p)

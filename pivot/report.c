@@ -21,13 +21,13 @@ int summary_parse(const char *line, struct summary *s)
 	if (!p)
 		return -EINVAL;
 	p += strlen(SUMMARY_TAG);
-	while (*p && *p != '\n' && s->n < SUMMARY_FIELDS_MAX) {
+	while (*p && *p != '\n' && *p != '\r' && s->n < SUMMARY_FIELDS_MAX) {
 		size_t kl, vl;
 		const char *eq, *end;
 
-		while (*p == ' ')
+		while (*p == ' ' || *p == '\t')
 			p++;
-		end = p + strcspn(p, " \n");
+		end = p + strcspn(p, " \t\r\n");
 		eq = memchr(p, '=', (size_t)(end - p));
 		if (eq && eq > p) {
 			kl = (size_t)(eq - p);
@@ -136,9 +136,23 @@ void report_add_text(struct report *r, const char *text, size_t len)
 	}
 }
 
-/* /dev/kmsg: "PRI,SEQ,TS_US,FLAGS;text\n" and dictionary lines; one record
- * per read. Non-blocking: the end of the ring is EAGAIN; EPIPE means a
- * record was overwritten while we read, the next read goes on. */
+/* One /dev/kmsg record: "PRI,SEQ,TS_US,FLAGS;text\n" then dictionary lines. */
+void report_add_kmsg_record(struct report *r, const char *rec, uint64_t since_us)
+{
+	const char *semi = strchr(rec, ';'), *p, *nl;
+
+	if (!semi)
+		return;
+	p = strchr(rec, ',');                   /* after PRI */
+	p = p ? strchr(p + 1, ',') : NULL;      /* after SEQ */
+	if (!p || p > semi || strtoull(p + 1, NULL, 10) < since_us)
+		return;
+	nl = strchr(semi + 1, '\n');
+	report_add_line(r, semi + 1, nl ? (size_t)(nl - semi - 1) : strlen(semi + 1));
+}
+
+/* One record per read. Non-blocking: the end of the ring is EAGAIN; EPIPE
+ * means a record was overwritten while we read, the next read goes on. */
 int report_collect_kmsg(struct report *r, const char *path, uint64_t since_us)
 {
 	char rec[8192];
@@ -149,28 +163,13 @@ int report_collect_kmsg(struct report *r, const char *path, uint64_t since_us)
 		return -errno;
 	for (i = 0; i < KMSG_RECORDS_MAX; i++) {
 		ssize_t n = read(fd, rec, sizeof(rec) - 1);
-		char *semi, *nl, *p;
-		unsigned long long ts;
 
-		if (n < 0 && errno == EPIPE)
-			continue;
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EPIPE || errno == EINTR))
 			continue;
 		if (n <= 0)
 			break;
 		rec[n] = '\0';
-		semi = strchr(rec, ';');
-		if (!semi)
-			continue;
-		p = strchr(rec, ',');                   /* after PRI */
-		p = p ? strchr(p + 1, ',') : NULL;      /* after SEQ */
-		if (!p || p > semi)
-			continue;
-		ts = strtoull(p + 1, NULL, 10);
-		if (ts < since_us)
-			continue;
-		nl = strchr(semi + 1, '\n');
-		report_add_line(r, semi + 1, nl ? (size_t)(nl - semi - 1) : strlen(semi + 1));
+		report_add_kmsg_record(r, rec, since_us);
 	}
 	close(fd);
 	return 0;

@@ -54,6 +54,7 @@ const char *report_line_text(const char *line);
 void report_add_line(struct report *r, const char *line, size_t len);
 /* Offer every line of text (pstore dump, archive, own log history). */
 void report_add_text(struct report *r, const char *text, size_t len);
+void report_add_kmsg_record(struct report *r, const char *rec, uint64_t since_us);
 /* Our lines of /dev/kmsg logged at or after since_us (CLOCK_MONOTONIC, the
  * clock kmsg stamps records with): every process of the run writes there. */
 int report_collect_kmsg(struct report *r, const char *path, uint64_t since_us);
