@@ -72,7 +72,8 @@ static int debug_exit(const char *arg, bool clean)
 	}
 	a.port = arg ? (unsigned)strtoul(arg, NULL, 0) : DEBUG_EXIT_PORT;
 	a.value = clean ? DEBUG_EXIT_CLEAN : DEBUG_EXIT_DEGRADED;
-	log_info("notify isa-debug-exit: port %#x value %#x (qemu exits %d)", a.port, a.value,
+	/* debug: the console's glance stays the last thing on the screen */
+	log_debug("notify isa-debug-exit: port %#x value %#x (qemu exits %d)", a.port, a.value,
 		 (a.value << 1) | 1);
 	r = spawn_call(debug_exit_child, &a, NOTIFY_TIMEOUT_MS, "notify isa-debug-exit");
 	/* still here: no isa-debug-exit at that port */
@@ -163,7 +164,7 @@ static int virtio_serial(const char *name, const char *line)
 		log_warn("notify virtio-serial %s: %s", path,
 			 r == SPAWN_TIMEOUT || r == -ETIMEDOUT ? "no reader, gave up" : strerror(-r));
 	else
-		log_info("notify virtio-serial %s (%s): sent", name, path);
+		log_debug("notify virtio-serial %s (%s): sent", name, path);
 	return r;
 }
 
@@ -259,7 +260,7 @@ static int vmm(const char *addr_arg, const char *line, bool clean)
 			 r == -EAFNOSUPPORT ? " (no vsock transport: preload = vmw_vsock_virtio_transport)"
 					    : "");
 	else
-		log_info("notify vmm %s: EXIT_STATUS=%d sent", addr, clean ? 0 : 1);
+		log_debug("notify vmm %s: EXIT_STATUS=%d sent", addr, clean ? 0 : 1);
 	return r;
 }
 

@@ -240,15 +240,20 @@ const char *report_store(const struct config *c, const struct report_paths *p,
 	char why[256];
 	size_t len;
 	int e;
+	/* a test namespace shares the host's kernel and firmware: its dump
+	 * settings and NVRAM are not ours to touch; report_file, named, is */
+	bool host = pidns_is_initial();
 
-	if (c->report_routes & REPORT_ROUTE_PSTORE) {
+	if ((c->report_routes & (REPORT_ROUTE_PSTORE | REPORT_ROUTE_EFIVAR)) && !host)
+		log_info("report: pstore and efivar skipped in a child PID namespace");
+	if ((c->report_routes & REPORT_ROUTE_PSTORE) && host) {
 		if (report_pstore_ready(p->sys, why, sizeof(why))) {
 			log_info("report: pstore, %s", why);
 			return "pstore";
 		}
 		log_info("report: pstore: %s", why);
 	}
-	if (c->report_routes & REPORT_ROUTE_EFIVAR) {
+	if ((c->report_routes & REPORT_ROUTE_EFIVAR) && host) {
 		len = report_render(r, rec, REPORT_EFIVAR_MAX);
 		e = report_efivar_write(p->efivars, rec, len);
 		if (e == 0) {

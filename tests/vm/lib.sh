@@ -435,6 +435,10 @@ why() { WHY="$WHY${WHY:+; }$*"; }
 # CHECK_EXTRA: more check-boot command line (e.g. ramoops.* and vm.last=1);
 # PAIR_RAM=1: both boots share guest RAM (VM_RAMFILE); PAIR_REPORT_DISK=1: a
 # zeroed 1 MiB disk after the layout's (the report_file route), in both boots.
+# A run configured with shutdownfs.notify=isa-debug-exit gets the device, and
+# EXIT_VERDICT (clean|degraded|none) says what QEMU's exit status told: a
+# second judge next to the check boot.
+EXIT_VERDICT=none
 # shellcheck disable=SC2034 # RUNRC and friends are read by the callers
 boot_pair() {
 	name=$1 layout=$2 extra=$3
@@ -450,11 +454,20 @@ boot_pair() {
 	fi
 	VM_RAMFILE=""
 	[ -z "${PAIR_RAM:-}" ] || VM_RAMFILE=$work/ram
+	case " $extra " in
+	*" shutdownfs.notify=isa-debug-exit"*)
+		set -- "$@" -device "isa-debug-exit,iobase=${DEBUG_EXIT_PORT:-0xf4},iosize=0x04" ;;
+	esac
 	VM_SHOW=${VM_TAIL:-}
 	# shellcheck disable=SC2086 # disk paths (no spaces) and qemu args
 	vm_boot "$RUNLOG" "$RUN_LIMIT" "vm.mode=run vm.layout=$layout vm.token=$token $extra" \
 		$disks "$@" && RUNRC=0 || RUNRC=$?
 	VM_SHOW=""
+	case $RUNRC in
+	33) EXIT_VERDICT=clean ;;       # (0x10 << 1) | 1
+	35) EXIT_VERDICT=degraded ;;    # (0x11 << 1) | 1
+	*) EXIT_VERDICT=none ;;
+	esac
 	if [ -n "${VM_TAIL:-}" ]; then msg "check boot: judging the disks"; fi
 	# shellcheck disable=SC2086
 	vm_boot "$CHECKLOG" "$CHECK_LIMIT" "vm.mode=check vm.layout=$layout vm.token=$token ${CHECK_EXTRA:-}" \

@@ -56,6 +56,13 @@ expect_summary() { # KEY VALUE ...
 }
 
 report() { # NAME
+	# isa-debug-exit, where configured, is a second judge: it must agree
+	# with the summary the guest logged
+	if [ "$EXIT_VERDICT" != none ]; then
+		r=$(summary_get "$RUNLOG" result)
+		[ "$r" = "$EXIT_VERDICT" ] || why "isa-debug-exit said $EXIT_VERDICT, the summary $r"
+	fi
+	EXIT_VERDICT=none
 	if [ -z "$WHY" ]; then
 		echo "PASS vm-$1"
 	else
@@ -295,7 +302,6 @@ sc_softdog() {
 # shares the run boot's RAM (PAIR_RAM), as a warm reboot would.
 # shellcheck disable=SC2016 # a literal $: memmap=SIZE$ADDR reserves RAM
 RAMOOPS='memmap=1M$0x10000000 ramoops.mem_address=0x10000000 ramoops.mem_size=0x100000 ramoops.record_size=0x20000 ramoops.max_reason=4'
-DEBUG_EXIT="-device isa-debug-exit,iobase=0xf4,iosize=0x04"
 
 # the check boot's `shutdownfs last` found the run's summary, with the verdict
 expect_last() { # clean|degraded
@@ -317,6 +323,7 @@ expect_debug_exit() { # clean|degraded
 	want=33
 	[ "$1" = clean ] || want=35
 	[ "$RUNRC" = "$want" ] || why "qemu exited $RUNRC (want $want: $1 by isa-debug-exit)"
+	[ "$EXIT_VERDICT" = "$1" ] || why "the rig read exit verdict $EXIT_VERDICT (want $1)"
 	if grep -q 'reboot: \(Power down\|Restarting\)' "$RUNLOG"; then
 		why "the guest reached reboot(2): isa-debug-exit did not end it"
 	fi
@@ -353,10 +360,9 @@ sc_report_degraded() {
 # goes to a raw disk (report_file), which the check boot reads back
 exit_case() { # NAME clean|degraded EXTRA
 	need_binary "$1" || return 1
-	# shellcheck disable=SC2086 # qemu options
 	PAIR_REPORT_DISK=1 CHECK_EXTRA="shutdownfs.report_file=/dev/vdb vm.last=1" \
 		boot_pair "$1" plain "vm.stage4=shutdownfs shutdownfs.report=file \
-shutdownfs.report_file=/dev/vdb shutdownfs.notify=isa-debug-exit:0xf4 $3" $DEBUG_EXIT
+shutdownfs.report_file=/dev/vdb shutdownfs.notify=isa-debug-exit:0xf4 $3"
 	expect_debug_exit "$2"
 	grep -q 'shutdownfs: report: /dev/vdb, [0-9]* bytes' "$RUNLOG" || why "no record on /dev/vdb"
 	expect_last "$2"
