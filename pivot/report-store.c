@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -22,6 +23,7 @@
 #define KMSG_DUMP_SHUTDOWN 4    /* include/linux/kmsg_dump.h: after PANIC, OOPS, EMERG */
 /* EFI_VARIABLE_NON_VOLATILE | BOOTSERVICE_ACCESS | RUNTIME_ACCESS */
 #define EFIVAR_ATTRS 0x7u
+#define EFIVARFS_MAGIC 0xde5e81e4u      /* include/uapi/linux/magic.h */
 
 void report_paths_default(struct report_paths *p, const struct config *c)
 {
@@ -163,9 +165,14 @@ int report_efivar_write(const char *efivars, const char *rec, size_t len)
 	if (stat(efivars, &st) < 0)
 		return -ENOENT;
 	snprintf(path, sizeof(path), "%s/" REPORT_EFIVAR_NAME, efivars);
-	/* not on a mounted efivarfs yet (the ramfs has a fresh sysfs) */
-	if (access(path, F_OK) < 0 && strcmp(efivars, "/sys/firmware/efi/efivars") == 0)
-		(void)mount("efivarfs", efivars, "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	/* the ramfs has a fresh sysfs: efivarfs is not mounted there yet */
+	if (strcmp(efivars, "/sys/firmware/efi/efivars") == 0) {
+		struct statfs sf;
+		if (statfs(efivars, &sf) < 0 || (unsigned)sf.f_type != EFIVARFS_MAGIC)
+			if (mount("efivarfs", efivars, "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				  NULL) < 0)
+				return errno == ENODEV ? -ENOENT : -errno;
+	}
 	a.path = path;
 	a.rec = rec;
 	a.len = len;
