@@ -74,7 +74,7 @@ static int file_put(const char *path, const char *v)
 	return r;
 }
 
-bool report_pstore_ready(const char *sys, char *why, size_t n)
+bool report_pstore_ready(const char *sys, bool apply, char *why, size_t n)
 {
 	char backend[64], v[32], path[512];
 	int m;
@@ -106,6 +106,11 @@ bool report_pstore_ready(const char *sys, char *why, size_t n)
 	/* no max_reason of its own: kmsg_dump() then follows always_kmsg_dump,
 	 * which is writable at run time */
 	snprintf(path, sizeof(path), "%s/module/printk/parameters/always_kmsg_dump", sys);
+	if (!apply) {
+		snprintf(why, n, "%s keeps the kernel log at reboot once the run sets "
+			 "printk.always_kmsg_dump", backend);
+		return true;
+	}
 	if (file_put(path, "Y") < 0) {
 		snprintf(why, n, "%s: cannot set printk.always_kmsg_dump", backend);
 		return false;
@@ -254,7 +259,7 @@ const char *report_store(const struct config *c, const struct report_paths *p,
 	if ((c->report_routes & (REPORT_ROUTE_PSTORE | REPORT_ROUTE_EFIVAR)) && !host)
 		log_info("report: pstore and efivar skipped in a child PID namespace");
 	if ((c->report_routes & REPORT_ROUTE_PSTORE) && host) {
-		if (report_pstore_ready(p->sys, why, sizeof(why))) {
+		if (report_pstore_ready(p->sys, true, why, sizeof(why))) {
 			log_info("report: pstore, %s", why);
 			return "pstore";
 		}
@@ -280,4 +285,21 @@ const char *report_store(const struct config *c, const struct report_paths *p,
 	}
 	log_info("report: not kept across the reboot (no route works; see shutdownfs.conf(5))");
 	return NULL;
+}
+
+bool report_route_possible(const struct config *c, const struct report_paths *p,
+			   char *why, size_t n)
+{
+	struct stat st;
+
+	snprintf(why, n, "report = off");
+	if ((c->report_routes & REPORT_ROUTE_PSTORE) && report_pstore_ready(p->sys, false, why, n))
+		return true;
+	if ((c->report_routes & REPORT_ROUTE_EFIVAR) && stat(p->efivars, &st) == 0)
+		return true;
+	if ((c->report_routes & REPORT_ROUTE_FILE) && p->file && p->file[0])
+		return true;
+	if (c->report_routes & REPORT_ROUTE_EFIVAR)
+		snprintf(why, n, "no %s", p->efivars);
+	return false;
 }

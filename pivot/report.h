@@ -75,9 +75,13 @@ struct report_paths {
 	const char *file;       /* report_file, "" when unset */
 };
 void report_paths_default(struct report_paths *p, const struct config *c);
-/* Will the kernel keep a kmsg dump at reboot(2)? Sets what can be set at
- * run time (printk.always_kmsg_dump for a backend with no max_reason). */
-bool report_pstore_ready(const char *sys, char *why, size_t n);
+/* Will the kernel keep a kmsg dump at reboot(2)? With apply, sets what can
+ * be set at run time (printk.always_kmsg_dump for a backend with no
+ * max_reason); without, changes nothing (plan). */
+bool report_pstore_ready(const char *sys, bool apply, char *why, size_t n);
+/* Could a run keep its record, by any configured route? Changes nothing. */
+bool report_route_possible(const struct config *c, const struct report_paths *p,
+			   char *why, size_t n);
 int report_efivar_write(const char *efivars, const char *rec, size_t len);
 int report_file_write(const char *path, const char *rec, size_t len);
 /* Store r by the first configured route that works; logs which. Returns

@@ -239,23 +239,29 @@ static void t_pstore_ready(void)
 	int fd;
 
 	mk_tmp();
-	CHECK(!report_pstore_ready(tmp, why, sizeof(why)));
+	CHECK(!report_pstore_ready(tmp, true, why, sizeof(why)));
 	CHECK(strstr(why, "no backend") != NULL);
 	write_param("pstore", "backend", "ramoops\n");
 	write_param("ramoops", "max_reason", "-1\n");
 	write_param("ramoops", "dump_oops", "-1\n");
-	CHECK(!report_pstore_ready(tmp, why, sizeof(why)));
+	CHECK(!report_pstore_ready(tmp, true, why, sizeof(why)));
 	CHECK(strstr(why, "max_reason=2") != NULL);
 	CHECK(strstr(why, "ramoops.max_reason=4") != NULL);
 	write_param("ramoops", "max_reason", "4\n");
-	CHECK(report_pstore_ready(tmp, why, sizeof(why)));
+	CHECK(report_pstore_ready(tmp, true, why, sizeof(why)));
 	write_param("pstore", "backend", "efi_pstore\n");
-	CHECK(!report_pstore_ready(tmp, why, sizeof(why)));
+	CHECK(!report_pstore_ready(tmp, true, why, sizeof(why)));
 	CHECK(strstr(why, "NVRAM") != NULL);
 	/* a backend without max_reason follows printk.always_kmsg_dump: set it */
 	write_param("pstore", "backend", "blk\n");
 	write_param("printk", "always_kmsg_dump", "N\n");
-	CHECK(report_pstore_ready(tmp, why, sizeof(why)));
+	CHECK(report_pstore_ready(tmp, false, why, sizeof(why)));      /* plan: no change */
+	snprintf(path, sizeof(path), "%s/module/printk/parameters/always_kmsg_dump", tmp);
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0 && read(fd, v, sizeof(v) - 1) > 0);
+	close(fd);
+	CHECK(v[0] == 'N');
+	CHECK(report_pstore_ready(tmp, true, why, sizeof(why)));
 	snprintf(path, sizeof(path), "%s/module/printk/parameters/always_kmsg_dump", tmp);
 	fd = open(path, O_RDONLY);
 	CHECK(fd >= 0 && read(fd, v, sizeof(v) - 1) > 0);

@@ -11,7 +11,7 @@ VM_SMP=${VM_SMP:-1}
 VM_MEM=${VM_MEM:-512}
 # Guest modules: insmod order is computed from these with modprobe --show-depends.
 VM_MODULES="virtio_pci virtio_blk dm_mod dm_crypt raid1 ext4 loop xts aesni_intel
-af_alg algif_skcipher algif_hash i6300esb"
+af_alg algif_skcipher algif_hash i6300esb virtio_console"
 # copied, loaded only when asked: softdog by shutdownfs, ramoops by the init
 # when the command line carries ramoops.* (report scenarios)
 VM_MODULES_EXTRA="softdog ramoops"
@@ -437,14 +437,16 @@ why() { WHY="$WHY${WHY:+; }$*"; }
 # zeroed 1 MiB disk after the layout's (the report_file route), in both boots.
 # A run configured with shutdownfs.notify=isa-debug-exit gets the device, and
 # EXIT_VERDICT (clean|degraded|none) says what QEMU's exit status told: a
-# second judge next to the check boot.
+# second judge next to the check boot. A run with
+# shutdownfs.notify=virtio-serial:NAME gets a port NAME into a host file, and
+# SERIAL_LINE is what arrived there.
 EXIT_VERDICT=none
 # shellcheck disable=SC2034 # RUNRC and friends are read by the callers
 boot_pair() {
 	name=$1 layout=$2 extra=$3
 	shift 3
 	work=$VM/work/$name
-	rm -rf "$work"
+	rm -rf "$work" "$VM/logs/$name-serial.txt"
 	RUNLOG=$VM/logs/$name-run.log CHECKLOG=$VM/logs/$name-check.log
 	token=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
 	disks=$(layout_disks "$layout" "$work")
@@ -457,6 +459,13 @@ boot_pair() {
 	case " $extra " in
 	*" shutdownfs.notify=isa-debug-exit"*)
 		set -- "$@" -device "isa-debug-exit,iobase=${DEBUG_EXIT_PORT:-0xf4},iosize=0x04" ;;
+	*" shutdownfs.notify=virtio-serial:"*)
+		port=${extra#*shutdownfs.notify=virtio-serial:}
+		port=${port%% *}
+		: > "$VM/logs/$name-serial.txt"
+		set -- "$@" -device virtio-serial-pci \
+			-chardev "file,id=verdict,path=$VM/logs/$name-serial.txt" \
+			-device "virtserialport,chardev=verdict,name=$port" ;;
 	esac
 	VM_SHOW=${VM_TAIL:-}
 	# shellcheck disable=SC2086 # disk paths (no spaces) and qemu args
@@ -468,6 +477,8 @@ boot_pair() {
 	35) EXIT_VERDICT=degraded ;;    # (0x11 << 1) | 1
 	*) EXIT_VERDICT=none ;;
 	esac
+	SERIAL_LINE=""
+	[ ! -f "$VM/logs/$name-serial.txt" ] || SERIAL_LINE=$(head -n 1 "$VM/logs/$name-serial.txt")
 	if [ -n "${VM_TAIL:-}" ]; then msg "check boot: judging the disks"; fi
 	# shellcheck disable=SC2086
 	vm_boot "$CHECKLOG" "$CHECK_LIMIT" "vm.mode=check vm.layout=$layout vm.token=$token ${CHECK_EXTRA:-}" \

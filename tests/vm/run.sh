@@ -379,8 +379,21 @@ sc_exit_degraded() {
 	report exit-degraded
 }
 
+# notify = virtio-serial: the summary line, exactly, on the host's side of a port
+sc_notify_serial() {
+	need_binary notify-serial || return 0
+	boot_pair notify-serial plain "vm.stage4=shutdownfs shutdownfs.notify=virtio-serial:org.shutdownfs.verdict"
+	expect_exit poweroff
+	expect_summary result clean
+	sum=$(sed -n 's/.*\(shutdownfs: summary .*\)$/\1/p' "$RUNLOG" | head -n 1 | tr -d '\r')
+	[ -n "$SERIAL_LINE" ] || why "nothing arrived on the virtio-serial port"
+	[ "$SERIAL_LINE" = "$sum" ] || why "the port said '$SERIAL_LINE', the console '$sum'"
+	expect_clean_disks
+	report notify-serial
+}
+
 ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
-luks_on_lvm lvm_on_luks hung_hook watchdog softdog report_clean report_degraded exit_clean exit_degraded"
+luks_on_lvm lvm_on_luks hung_hook watchdog softdog report_clean report_degraded exit_clean exit_degraded notify_serial"
 
 # a rig that could not be prepared is a failure of the tier, not silence
 PREPARED=""
