@@ -11,11 +11,13 @@
 static const char usage_text[] =
 	"usage: shutdownfs [OPTIONS] reboot|poweroff|halt|kexec\n"
 	"       shutdownfs plan [--json] [OPTIONS]\n"
+	"       shutdownfs last [--json] [--clear]\n"
 	"       shutdownfs --version | --help\n"
 	"\n"
 	"The last program a machine runs: PID 1 execs it at the end of shutdown.\n"
 	"It pivots into a tmpfs, kills, unmounts, tears down dm, md, loop and swap,\n"
-	"runs hooks and calls reboot(2). `plan` shows what a run would do now.\n"
+	"runs hooks and calls reboot(2). `plan` shows what a run would do now,\n"
+	"`last` what the last run did (exit 0 clean, 1 degraded, 2 nothing found).\n"
 	"\n"
 	"options (each also a key of /etc/shutdownfs.conf):\n"
 	"  --config FILE        config file (default " CONFIG_DEFAULT_FILE ")\n"
@@ -25,7 +27,8 @@ static const char usage_text[] =
 	"  --hook-timeout SEC   per-hook deadline (default 10)\n"
 	"  --watchdog DEV|auto|off\n"
 	"  --verbose            debug messages\n"
-	"  --json               plan as JSON\n";
+	"  --json               plan or last as JSON\n"
+	"  --clear              last: remove the record it printed\n";
 
 void usage(int fd)
 {
@@ -86,10 +89,20 @@ static int parse_long(struct cmdline *cl, int argc, char **argv, int *i, char *e
 	if (!strcmp(a, "--help")) { cl->mode = MODE_HELP; return 0; }
 	if (!strcmp(a, "--version")) { cl->mode = MODE_VERSION; return 0; }
 	if (!strcmp(a, "--json")) { cl->json = true; return 0; }
+	if (!strcmp(a, "--clear")) { cl->clear = true; return 0; }
 	if (!strcmp(a, "--verbose")) return add_set(cl, "verbose", "yes", err, errsz);
 	r = opt_value("config", argc, argv, i, &v, err, errsz);
 	if (r)
 		return r < 0 ? r : (cl->config_file = v, 0);
+	r = opt_value("pstore-dir", argc, argv, i, &v, err, errsz);
+	if (r)
+		return r < 0 ? r : (cl->pstore_dir = v, 0);
+	r = opt_value("archive-dir", argc, argv, i, &v, err, errsz);
+	if (r)
+		return r < 0 ? r : (cl->archive_dir = v, 0);
+	r = opt_value("efivars-dir", argc, argv, i, &v, err, errsz);
+	if (r)
+		return r < 0 ? r : (cl->efivars_dir = v, 0);
 	for (k = 0; k < sizeof(value_opts) / sizeof(value_opts[0]); k++) {
 		r = opt_value(value_opts[k], argc, argv, i, &v, err, errsz);
 		if (r)
@@ -135,6 +148,10 @@ int cmdline_parse(int argc, char **argv, struct cmdline *cl, char *err, size_t e
 			cl->mode = MODE_PLAN;
 			continue;
 		}
+		if (!strcmp(a, "last") && !exitrd) {
+			cl->mode = MODE_LAST;
+			continue;
+		}
 		if (action_parse(a, &cl->action) < 0) {
 			snprintf(err, errsz, "unknown action '%s'", a);
 			return -EINVAL;
@@ -142,12 +159,12 @@ int cmdline_parse(int argc, char **argv, struct cmdline *cl, char *err, size_t e
 	}
 	if (exitrd && cl->mode == MODE_RUN)
 		cl->mode = MODE_EXITRD;
-	if (cl->mode != MODE_PLAN && cl->action == ACTION_NONE) {
+	if (cl->mode != MODE_PLAN && cl->mode != MODE_LAST && cl->action == ACTION_NONE) {
 		snprintf(err, errsz, "no action given");
 		return -EINVAL;
 	}
-	if (cl->mode == MODE_PLAN && cl->action != ACTION_NONE) {
-		snprintf(err, errsz, "plan takes no action");
+	if ((cl->mode == MODE_PLAN || cl->mode == MODE_LAST) && cl->action != ACTION_NONE) {
+		snprintf(err, errsz, "%s takes no action", cl->mode == MODE_PLAN ? "plan" : "last");
 		return -EINVAL;
 	}
 	return 0;

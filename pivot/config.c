@@ -25,6 +25,9 @@ static const char *const key_names[KEY__MAX] = {
 	[KEY_PRELOAD] = "preload",
 	[KEY_KEXEC_WITH_KEYS] = "kexec_with_keys",
 	[KEY_RAMFS_SIZE] = "ramfs_size",
+	[KEY_REPORT] = "report",
+	[KEY_REPORT_FILE] = "report_file",
+	[KEY_NOTIFY] = "notify",
 };
 
 const char *config_key_name(enum config_key k)
@@ -51,6 +54,8 @@ void config_defaults(struct config *c)
 	c->hook_timeout_ms = 10000;
 	snprintf(c->watchdog, sizeof(c->watchdog), "auto");
 	c->ramfs_size = 256ULL << 20;
+	c->report_routes = REPORT_ROUTES_AUTO;
+	snprintf(c->notify, sizeof(c->notify), "off");
 	snprintf(c->file, sizeof(c->file), "%s", CONFIG_DEFAULT_FILE);
 }
 
@@ -173,6 +178,61 @@ static int parse_list(const char *v, char (*list)[CONFIG_NAME_MAX], unsigned *re
 	return 0;
 }
 
+/* "auto", "off", or route names: pstore efivar file */
+static int parse_routes(const char *v, unsigned *ret)
+{
+	static const char *const names[] = { "pstore", "efivar", "file" };
+	static const unsigned bits[] = { REPORT_ROUTE_PSTORE, REPORT_ROUTE_EFIVAR, REPORT_ROUTE_FILE };
+	char list[CONFIG_LIST_MAX][CONFIG_NAME_MAX];
+	unsigned n, i, k, routes = 0;
+
+	if (parse_list(v, list, &n) < 0 || n == 0)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (strcmp(list[i], "auto") == 0 && n == 1)
+			return *ret = REPORT_ROUTES_AUTO, 0;
+		if (strcmp(list[i], "off") == 0 && n == 1)
+			return *ret = 0, 0;
+		for (k = 0; k < 3 && strcmp(list[i], names[k]) != 0; k++)
+			;
+		if (k == 3)
+			return -EINVAL;
+		routes |= bits[k];
+	}
+	*ret = routes;
+	return 0;
+}
+
+static bool is_name(const char *v, const char *extra)
+{
+	if (!*v)
+		return false;
+	for (; *v; v++)
+		if (!isalnum((unsigned char)*v) && !strchr(extra, *v))
+			return false;
+	return true;
+}
+
+/* off | isa-debug-exit[:PORT] | virtio-serial:NAME | vmm[:vsock...:CID:PORT] */
+static int check_notify(const char *v)
+{
+	char *end;
+
+	if (strcmp(v, "off") == 0 || strcmp(v, "isa-debug-exit") == 0 || strcmp(v, "vmm") == 0)
+		return 0;
+	if (strncmp(v, "isa-debug-exit:", 15) == 0) {
+		unsigned long port;
+		errno = 0;
+		port = strtoul(v + 15, &end, 0);
+		return errno || *end || end == v + 15 || port > 0xffff ? -EINVAL : 0;
+	}
+	if (strncmp(v, "virtio-serial:", 14) == 0)
+		return is_name(v + 14, "_.-") ? 0 : -EINVAL;
+	if (strncmp(v, "vmm:vsock", 9) == 0)
+		return is_name(v + 4, "-:") ? 0 : -EINVAL;
+	return -EINVAL;
+}
+
 static int key_lookup(const char *key)
 {
 	char norm[32];
@@ -236,6 +296,20 @@ int config_set(struct config *c, const char *key, const char *v, enum config_src
 	case KEY_RAMFS_SIZE:
 		r = parse_size(v, &c->ramfs_size);
 		break;
+	case KEY_REPORT:
+		r = parse_routes(v, &c->report_routes);
+		break;
+	case KEY_REPORT_FILE:
+		if (strlen(v) >= sizeof(c->report_file) ||
+		    (*v && v[0] != '/' && !strchr(v, '=')))
+			return -EINVAL;
+		snprintf(c->report_file, sizeof(c->report_file), "%s", v);
+		break;
+	case KEY_NOTIFY:
+		if (strlen(v) >= sizeof(c->notify) || check_notify(v) < 0)
+			return -EINVAL;
+		snprintf(c->notify, sizeof(c->notify), "%s", v);
+		break;
 	default:
 		return -ENOENT;
 	}
@@ -256,6 +330,19 @@ void config_warn_set(const struct config *c, int r, const char *where, const cha
 		log_warn("%s: %s = '%.64s' is below the minimum, using %s", where, key, val, now);
 	else if (r < 0)
 		log_warn("%s: bad value '%.64s' for %s, keeping the old value", where, val, key);
+}
+
+void config_routes_name(unsigned routes, char *buf, size_t n)
+{
+	if (routes == 0) {
+		snprintf(buf, n, "off");
+		return;
+	}
+	snprintf(buf, n, "%s%s%s%s%s", routes & REPORT_ROUTE_PSTORE ? "pstore" : "",
+		 (routes & REPORT_ROUTE_PSTORE) && (routes & ~REPORT_ROUTE_PSTORE) ? " " : "",
+		 routes & REPORT_ROUTE_EFIVAR ? "efivar" : "",
+		 (routes & REPORT_ROUTE_EFIVAR) && (routes & REPORT_ROUTE_FILE) ? " " : "",
+		 routes & REPORT_ROUTE_FILE ? "file" : "");
 }
 
 bool config_is_protected(const struct config *c, const char *comm)
@@ -297,6 +384,9 @@ int config_value(const struct config *c, enum config_key k, char *buf, size_t sz
 	case KEY_VERBOSE: snprintf(buf, sz, "%s", c->verbose ? "yes" : "no"); break;
 	case KEY_KEXEC_WITH_KEYS: snprintf(buf, sz, "%s", c->kexec_with_keys ? "yes" : "no"); break;
 	case KEY_RAMFS_SIZE: snprintf(buf, sz, "%llu", c->ramfs_size); break;
+	case KEY_REPORT: config_routes_name(c->report_routes, buf, sz); break;
+	case KEY_REPORT_FILE: snprintf(buf, sz, "%s", c->report_file); break;
+	case KEY_NOTIFY: snprintf(buf, sz, "%s", c->notify); break;
 	case KEY_PROTECT:
 	case KEY_PRELOAD:
 		if (join_list(list, sizeof(list), k == KEY_PROTECT ? c->protect : c->preload,

@@ -33,8 +33,17 @@ enum config_key {
 	KEY_PRELOAD,
 	KEY_KEXEC_WITH_KEYS,
 	KEY_RAMFS_SIZE,
+	KEY_REPORT,
+	KEY_REPORT_FILE,
+	KEY_NOTIFY,
 	KEY__MAX,
 };
+
+/* report routes, tried in this order (report-store.c) */
+#define REPORT_ROUTE_PSTORE 0x1
+#define REPORT_ROUTE_EFIVAR 0x2
+#define REPORT_ROUTE_FILE   0x4
+#define REPORT_ROUTES_AUTO  (REPORT_ROUTE_PSTORE | REPORT_ROUTE_FILE)
 
 #define CONFIG_LIST_MAX 32      /* protect / preload entries */
 #define CONFIG_NAME_MAX 64
@@ -52,6 +61,9 @@ struct config {
 	char preload[CONFIG_LIST_MAX][CONFIG_NAME_MAX];
 	bool kexec_with_keys;
 	unsigned long long ramfs_size;  /* bytes, tmpfs size= */
+	unsigned report_routes;         /* REPORT_ROUTE_* allowed; 0: off */
+	char report_file[PATH_MAX];     /* raw device, file or TAG=value; "" unset */
+	char notify[128];               /* "off", isa-debug-exit[:PORT], virtio-serial:NAME, vmm[:ADDR] */
 	enum config_src src[KEY__MAX];
 	char file[PATH_MAX];            /* the config file consulted */
 	bool file_used;                 /* it existed, was safe, and was read */
@@ -92,6 +104,8 @@ void config_parse_cmdline(struct config *c, const char *cmdline, size_t len);
 int config_load_cmdline(struct config *c, const char *path);
 
 bool config_is_protected(const struct config *c, const char *comm);
+/* "pstore efivar file" for the routes set, "off" for none. */
+void config_routes_name(unsigned routes, char *buf, size_t n);
 
 
 /* Command line */
@@ -99,6 +113,7 @@ enum mode {
 	MODE_RUN = 0,           /* the action: stage 1, or stage 2 after the re-exec */
 	MODE_EXITRD,            /* exec'ed by systemd-shutdown as /shutdown */
 	MODE_PLAN,
+	MODE_LAST,              /* what the last run did (report.h) */
 	MODE_HELP,
 	MODE_VERSION,
 };
@@ -107,6 +122,10 @@ struct cmdline {
 	enum mode mode;
 	enum action action;
 	bool json;
+	bool clear;                     /* last --clear */
+	const char *pstore_dir;         /* last --pstore-dir, fixtures and copies */
+	const char *archive_dir;        /* last --archive-dir */
+	const char *efivars_dir;        /* last --efivars-dir */
 	const char *config_file;        /* --config */
 	int nsets;                      /* argv options, applied after file/cmdline */
 	const char *set_key[64];

@@ -20,6 +20,7 @@
 #include "keeper.h"
 #include "log.h"
 #include "pivot.h"
+#include "report.h"
 #include "spawn.h"
 #include "state.h"
 #include "sys.h"
@@ -29,6 +30,7 @@
 #define EXIT_WAIT_MS 1000       /* a worker past its last phase has this to exit */
 #define FORK_TRIES 20           /* 100 ms apart: memory may come back as workers die */
 #define TICK_MS 100             /* the longest PID 1 sleeps without looking */
+#define REPORT_TIMEOUT_MS 3000  /* the record and the host's verdict, after a cut-short run */
 #define SKIP_WAIT_MS 200        /* for a worker to skip a phase with no time left */
 
 static int sigfd = -1;
@@ -279,6 +281,14 @@ static bool keeper_phases(struct run_state *rs)
 	}
 }
 
+static int report_child(void *p)
+{
+	const struct run_state *rs = p;
+
+	report_finish(&rs->cfg, &rs->stats, rs->start_us);
+	return 0;
+}
+
 /* The end: the summary if no worker wrote it, PID 1's own bounded sync,
  * reboot(2). Never returns. */
 static _Noreturn void keeper_finish(struct run_state *rs, bool cut_short)
@@ -303,6 +313,10 @@ static _Noreturn void keeper_finish(struct run_state *rs, bool cut_short)
 			log_err("sync: %s, dirty data may be lost",
 				r == SPAWN_TIMEOUT ? "timed out" : strerror(-r));
 	}
+	/* no worker kept the record: a bounded child does (it writes to a
+	 * device, which PID 1 never does itself) */
+	if (!rs->summary_done)
+		(void)spawn_call(report_child, rs, REPORT_TIMEOUT_MS, "report");
 	watchdog_ping();
 	final_action(rs->action, &rs->cfg, &rs->stats, rs->crypt_known);
 }

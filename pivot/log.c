@@ -16,6 +16,10 @@ static int stderr_ok = -1;      /* -1: not decided yet */
 static bool verbose;
 static bool kernel_sinks;       /* kmsg and console: initial PID namespace only */
 static int console_level = 4;   /* kmsg records below this reach the console anyway */
+/* this process's own lines, newest kept: the report's source where no
+ * /dev/kmsg is shared (a child PID namespace) */
+static char history[16384];
+static size_t history_len;
 
 /* /dev/kmsg drops userspace lines past 10 per 5 s unless printk_devkmsg is
  * "on"; the summary line must not be one of them. The kernel also copies
@@ -130,6 +134,44 @@ static size_t escape_into(char *out, size_t sz, const char *in)
 	return n;
 }
 
+static void history_add(const char *line, size_t len)
+{
+	if (len > sizeof(history))
+		return;
+	while (history_len + len > sizeof(history)) {
+		char *nl = memchr(history, '\n', history_len);
+		size_t cut = nl ? (size_t)(nl - history) + 1 : history_len;
+		memmove(history, history + cut, history_len - cut);
+		history_len -= cut;
+	}
+	memcpy(history + history_len, line, len);
+	history_len += len;
+}
+
+size_t log_history(const char **ret)
+{
+	*ret = history;
+	return history_len;
+}
+
+void log_console(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n, fd = console_fd;
+
+	if (fd < 0)
+		return;
+	n = snprintf(buf, sizeof(buf), "shutdownfs: ");
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	write_all(fd, buf, (size_t)n);
+}
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	char buf[1024], msg[1024];
@@ -147,6 +189,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	n += hdr;
 	n += (int)escape_into(buf + n, sizeof(buf) - (size_t)n - 1, msg);
 	buf[n++] = '\n';
+	history_add(buf + hdr, (size_t)(n - hdr));
 	if (kmsg_fd >= 0)
 		write_all(kmsg_fd, buf, (size_t)n);     /* one record per write */
 	if (console_fd >= 0 && (kmsg_fd < 0 || (int)lvl >= console_level))

@@ -24,6 +24,11 @@ bool log_is_verbose(void);
 /* fds the log holds, so the fd closer can spare them; -1 when unused. */
 void log_fds(int ret_fds[3]);
 
+/* The lines this process logged (without the <N> prefix), newest kept. */
+size_t log_history(const char **ret);
+/* One line to the console only (the glance at the end): kmsg has it all. */
+void log_console(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

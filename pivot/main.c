@@ -12,6 +12,7 @@
 #include "log.h"
 #include "pivot.h"
 #include "plan.h"
+#include "report.h"
 #include "spawn.h"
 #include "state.h"
 #include "watchdog.h"
@@ -43,6 +44,24 @@ static bool namespace_is_ours(void)
 	log_err("child PID namespace without its own /proc (run under unshare --pid "
 		"--mount --fork and mount proc): refusing to touch anything, ending it");
 	return false;
+}
+
+/* `shutdownfs last`: the config says where report_file is */
+static int last_main(const struct cmdline *cl)
+{
+	struct report_paths p;
+	struct last_opts o = { cl->json, cl->clear };
+	struct config cfg;
+
+	config_build(&cfg, cl, "/proc/cmdline");
+	report_paths_default(&p, &cfg);
+	if (cl->pstore_dir)
+		p.pstore = cl->pstore_dir;
+	if (cl->archive_dir)
+		p.archive = cl->archive_dir;
+	if (cl->efivars_dir)
+		p.efivars = cl->efivars_dir;
+	return last_run(&p, &o, stdout);
 }
 
 /* Stage 2 after the re-exec: the record stage 1 left on STATE_FD. */
@@ -141,6 +160,8 @@ int main(int argc, char **argv)
 	case MODE_PLAN:
 		config_build(&cfg, &cl, "/proc/cmdline");
 		return plan_run(&cfg, cl.json) < 0 ? EXIT_PLAN_FAILED : EXIT_OK;
+	case MODE_LAST:
+		return last_main(&cl);
 	default:
 		fprintf(stderr, "shutdownfs: refusing to %s: not PID 1 of this PID namespace "
 			"(pid %d); nothing was changed\n", action_name(cl.action), (int)getpid());

@@ -14,6 +14,7 @@
 #include "plan.h"
 #include "sysfs.h"
 #include "plan-data.h"
+#include "report.h"
 
 static void add_warn(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_warn(struct plan *p, const char *fmt, ...)
@@ -203,6 +204,19 @@ static void warn_stack(struct plan *p)
 			 "(kexec_with_keys = no)");
 }
 
+/* where the run's record would go; nothing is changed to find out */
+static void warn_report(struct plan *p)
+{
+	struct report_paths rp;
+	char why[256];
+
+	report_paths_default(&rp, p->c);
+	rp.sys = p->scope.sysfs;
+	if (!report_route_possible(p->c, &rp, why, sizeof(why)))
+		add_warn(p, "no route keeps the report across the reboot (%s): `shutdownfs last` "
+			 "will find nothing", why);
+}
+
 static void warn_setup(struct plan *p)
 {
 	const char *colon = strrchr(p->skel_why, ':');
@@ -225,6 +239,7 @@ static void warn_setup(struct plan *p)
 			 "writable by group or others", p->c->file);
 	if (geteuid() != 0)
 		add_warn(p, "not running as root: what the devices hold is not shown");
+	warn_report(p);
 }
 
 int plan_collect(struct plan *p, const struct config *c, const struct plan_paths *paths)

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "modules.h"
 #include "pivot.h"
+#include "report.h"
 #include "spawn.h"
 #include "teardown.h"
 #include "umount.h"
@@ -209,6 +210,8 @@ static void ph_summary(struct run_state *rs)
 			  blockgraph_left(s, true);
 	final_summary(rs->action, &rs->stats, rs->start_us / 1000, false);
 	rs->summary_done = true;
+	/* the record kept across the reboot, then the host told (report.h) */
+	report_finish(&rs->cfg, &rs->stats, rs->start_us);
 }
 
 static const struct run_phase stage1[] = {

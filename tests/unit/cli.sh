@@ -43,6 +43,30 @@ out=$("$BIN" --version)
 rc=$?
 case $out in "shutdownfs "[0-9]*) expect_rc version 0 "$rc" ;; *) ko version "'$out'" ;; esac
 
+# `last` as any user: nothing stored says so and exits 2; a pstore dump is
+# found and its verdict is the exit status; nothing is removed
+e=$(mktemp -d /tmp/sfs-last.XXXXXX)
+chmod 0755 "$e"
+mkdir -p "$e/empty"
+out=$("$BIN" last --pstore-dir "$e/empty" --archive-dir "$e/empty" --efivars-dir "$e/empty" 2>&1)
+rc=$?
+case $out in
+*"no record of a previous run found"*) expect_rc last-nothing-exits-2 2 "$rc" ;;
+*) ko last-nothing-exits-2 "exit $rc, '$out'" ;;
+esac
+cp -a tests/fixtures/report/pstore-ramoops "$e/p"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" last --json --pstore-dir "$e/p" \
+	--archive-dir "$e/empty" --efivars-dir "$e/empty" 2>&1)
+rc=$?
+case $out in
+*'"result": "clean"'*) expect_rc last-pstore-as-nobody 0 "$rc" ;;
+*) ko last-pstore-as-nobody "exit $rc, '$out'" ;;
+esac
+"$BIN" last plan > /dev/null 2>&1
+expect_rc last-bad-argument 2 $?
+if [ -f "$e/p/dmesg-ramoops-0" ]; then ok last-removes-nothing; else ko last-removes-nothing "dump gone"; fi
+rm -rf "$e"
+
 case $(file -b "$BIN") in
 *"statically linked"*) ok static ;;
 *) ko static "$(file -b "$BIN")" ;;

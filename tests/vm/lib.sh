@@ -11,8 +11,10 @@ VM_SMP=${VM_SMP:-1}
 VM_MEM=${VM_MEM:-512}
 # Guest modules: insmod order is computed from these with modprobe --show-depends.
 VM_MODULES="virtio_pci virtio_blk dm_mod dm_crypt dm_delay raid1 ext4 loop xts aesni_intel
-af_alg algif_skcipher algif_hash i6300esb"
-VM_MODULES_EXTRA="softdog"
+af_alg algif_skcipher algif_hash i6300esb virtio_console"
+# copied, loaded only when asked: softdog by shutdownfs, ramoops by the init
+# when the command line carries ramoops.* (report scenarios)
+VM_MODULES_EXTRA="softdog ramoops"
 HOST_PKGS="qemu-system-x86 busybox-static cryptsetup-bin lvm2 dmsetup mdadm e2fsprogs kmod systemd xz-utils"
 
 msg() { printf '%s\n' "vm: $*" >&2; }
@@ -234,14 +236,21 @@ box_build() {
 
 # --- initramfs (setup, run and check boots share it) --------------------------
 
+# the check boot runs `shutdownfs last`: the binary goes into the initramfs
 initrd_build() {
 	INITRD=$VM/initrd.cpio
-	h=$(inputs_hash "$(cat "$BOX.stamp")" "$VMSRC/guest/init")
+	bin=none
+	have_binary && bin=build/shutdownfs
+	h=$(inputs_hash "$(cat "$BOX.stamp")" "$VMSRC/guest/init" "$bin")
 	stamp_ok "$INITRD" "$h" && [ -f "$INITRD" ] && return 0
 	msg "building initramfs"
 	rm -rf "$VM/initrd.d"
 	cp -a "$BOX" "$VM/initrd.d"
 	install -m 0755 "$VMSRC/guest/init" "$VM/initrd.d/init"
+	if have_binary; then
+		mkdir -p "$VM/initrd.d/usr/sbin"
+		install -m 0755 build/shutdownfs "$VM/initrd.d/usr/sbin/shutdownfs"
+	fi
 	(cd "$VM/initrd.d" && find . | LC_ALL=C sort | busybox cpio -o -H newc -R 0:0 2>/dev/null) \
 		> "$INITRD.tmp" || die "cpio failed"
 	mv "$INITRD.tmp" "$INITRD"
@@ -382,7 +391,10 @@ vm_prepare() {
 
 # vm_boot LOG LIMIT APPEND [DISK|ro:DISK|-qemu-option VALUE]...
 # 0: qemu exited (guest powered off or rebooted); 2: halted (we stopped qemu);
-# 124: overran LIMIT seconds and was killed.
+# 124: overran LIMIT seconds and was killed; else qemu's own exit status
+# (isa-debug-exit: (value << 1) | 1). VM_RAMFILE=FILE backs guest RAM by a
+# shared file, so a second boot on the same file finds what the first left
+# in RAM (ramoops), as a warm reboot would.
 vm_boot() {
 	log=$1 limit=$2 append=$3
 	shift 3
@@ -402,7 +414,12 @@ vm_boot() {
 		shift
 	done
 	: > "$log"
-	qemu-system-x86_64 -accel tcg -cpu max -machine pc -m "$VM_MEM" -smp "$VM_SMP" \
+	machine=pc
+	if [ -n "${VM_RAMFILE:-}" ]; then
+		machine=pc,memory-backend=ram
+		set -- -object "memory-backend-file,id=ram,size=${VM_MEM}M,mem-path=$VM_RAMFILE,share=on" "$@"
+	fi
+	qemu-system-x86_64 -accel tcg -cpu max -machine "$machine" -m "$VM_MEM" -smp "$VM_SMP" \
 		-nodefaults -display none -no-reboot -serial "file:$log" \
 		-kernel "$KIMG" -initrd "$INITRD" \
 		-append "console=ttyS0 printk.time=1 panic=-1 rdinit=/init $append" \
@@ -434,7 +451,7 @@ vm_boot() {
 		fi
 		sleep 0.3
 	done
-	wait "$qpid" && rc=0 || rc=1
+	wait "$qpid" && rc=0 || rc=$?
 	[ -z "$tpid" ] || { sleep 0.5; kill "$tpid"; wait "$tpid" 2>/dev/null || :; }
 	return "$rc"
 }
@@ -449,15 +466,41 @@ why() { WHY="$WHY${WHY:+; }$*"; }
 
 # boot_pair NAME LAYOUT CMDLINE [QEMU-ARG...]: sets RUNLOG CHECKLOG RUNRC CHECKRC.
 # VM_TAIL=1 shows the run boot's console on stderr as it happens.
+# CHECK_EXTRA: more check-boot command line (e.g. ramoops.* and vm.last=1);
+# PAIR_RAM=1: both boots share guest RAM (VM_RAMFILE); PAIR_REPORT_DISK=1: a
+# zeroed 1 MiB disk after the layout's (the report_file route), in both boots.
+# A run configured with shutdownfs.notify=isa-debug-exit gets the device, and
+# EXIT_VERDICT (clean|degraded|none) says what QEMU's exit status told: a
+# second judge next to the check boot. A run with
+# shutdownfs.notify=virtio-serial:NAME gets a port NAME into a host file, and
+# SERIAL_LINE is what arrived there.
+EXIT_VERDICT=none
 # shellcheck disable=SC2034 # RUNRC and friends are read by the callers
 boot_pair() {
 	name=$1 layout=$2 extra=$3
 	shift 3
 	work=$VM/work/$name
-	rm -rf "$work"
+	rm -rf "$work" "$VM/logs/$name-serial.txt"
 	RUNLOG=$VM/logs/$name-run.log CHECKLOG=$VM/logs/$name-check.log
 	token=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
 	disks=$(layout_disks "$layout" "$work")
+	if [ -n "${PAIR_REPORT_DISK:-}" ]; then
+		truncate -s 1M "$work/report.img"
+		disks="$disks $work/report.img"
+	fi
+	VM_RAMFILE=""
+	[ -z "${PAIR_RAM:-}" ] || VM_RAMFILE=$work/ram
+	case " $extra " in
+	*" shutdownfs.notify=isa-debug-exit"*)
+		set -- "$@" -device "isa-debug-exit,iobase=${DEBUG_EXIT_PORT:-0xf4},iosize=0x04" ;;
+	*" shutdownfs.notify=virtio-serial:"*)
+		port=${extra#*shutdownfs.notify=virtio-serial:}
+		port=${port%% *}
+		: > "$VM/logs/$name-serial.txt"
+		set -- "$@" -device virtio-serial-pci \
+			-chardev "file,id=verdict,path=$VM/logs/$name-serial.txt" \
+			-device "virtserialport,chardev=verdict,name=$port" ;;
+	esac
 	VM_SHOW=${VM_TAIL:-}
 	# RUN_MEM: the run boot's memory (a low-memory scenario); the check's stays
 	mem=$VM_MEM
@@ -467,10 +510,18 @@ boot_pair() {
 		$disks "$@" && RUNRC=0 || RUNRC=$?
 	VM_MEM=$mem
 	VM_SHOW=""
+	case $RUNRC in
+	33) EXIT_VERDICT=clean ;;       # (0x10 << 1) | 1
+	35) EXIT_VERDICT=degraded ;;    # (0x11 << 1) | 1
+	*) EXIT_VERDICT=none ;;
+	esac
+	SERIAL_LINE=""
+	[ ! -f "$VM/logs/$name-serial.txt" ] || SERIAL_LINE=$(head -n 1 "$VM/logs/$name-serial.txt")
 	if [ -n "${VM_TAIL:-}" ]; then msg "check boot: judging the disks"; fi
 	# shellcheck disable=SC2086
-	vm_boot "$CHECKLOG" "$CHECK_LIMIT" "vm.mode=check vm.layout=$layout vm.token=$token" \
+	vm_boot "$CHECKLOG" "$CHECK_LIMIT" "vm.mode=check vm.layout=$layout vm.token=$token ${CHECK_EXTRA:-}" \
 		$disks && CHECKRC=0 || CHECKRC=$?
+	VM_RAMFILE=""
 	rm -rf "$work"
 	grep -q 'VERDICT {' "$CHECKLOG" || why "check boot gave no verdict (rc $CHECKRC)"
 }

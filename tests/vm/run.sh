@@ -56,6 +56,13 @@ expect_summary() { # KEY VALUE ...
 }
 
 report() { # NAME
+	# isa-debug-exit, where configured, is a second judge: it must agree
+	# with the summary the guest logged
+	if [ "$EXIT_VERDICT" != none ]; then
+		r=$(summary_get "$RUNLOG" result)
+		[ "$r" = "$EXIT_VERDICT" ] || why "isa-debug-exit said $EXIT_VERDICT, the summary $r"
+	fi
+	EXIT_VERDICT=none
 	if [ -z "$WHY" ]; then
 		echo "PASS vm-$1"
 	else
@@ -434,6 +441,106 @@ sc_softdog_xz() {
 
 ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
 luks_on_lvm lvm_on_luks hung_hook watchdog softdog softdog_xz"
+# --- the report across the reboot, the verdict to the host (#15) ----------------------
+
+# ramoops in the guest: 1 MiB reserved at 256 MiB (below the initramfs, which
+# QEMU loads at the top of the 512 MiB), 128 KiB records, and dumps kept up
+# to KMSG_DUMP_SHUTDOWN (4), so a clean power-off leaves one. The check boot
+# shares the run boot's RAM (PAIR_RAM), as a warm reboot would.
+# shellcheck disable=SC2016 # a literal $: memmap=SIZE$ADDR reserves RAM
+RAMOOPS='memmap=1M$0x10000000 ramoops.mem_address=0x10000000 ramoops.mem_size=0x100000 ramoops.record_size=0x20000 ramoops.max_reason=4'
+
+# the check boot's `shutdownfs last` found the run's summary, with the verdict
+expect_last() { # clean|degraded
+	want_rc=0
+	[ "$1" = clean ] || want_rc=1
+	rc=$(sed -n 's/^LAST-RC \([0-9]*\).*/\1/p' "$CHECKLOG" | head -n 1)
+	[ "$rc" = "$want_rc" ] || why "shutdownfs last exited ${rc:-nothing} (want $want_rc for $1)"
+	sum=$(sed -n 's/.*\(shutdownfs: summary .*\)$/\1/p' "$RUNLOG" | head -n 1 | tr -d '\r')
+	if [ -z "$sum" ]; then
+		why "no summary in the run log"
+	elif ! tr -d '\r' < "$CHECKLOG" | grep -qxF "  $sum"; then
+		why "shutdownfs last did not print the run's summary"
+	fi
+	grep -q '^LAST-JSON .*"result": *"'"$1"'"' "$CHECKLOG" || why "last --json has no result $1"
+}
+
+# QEMU's exit status from isa-debug-exit: (0x10 << 1) | 1 clean, (0x11 << 1) | 1 degraded
+expect_debug_exit() { # clean|degraded
+	want=33
+	[ "$1" = clean ] || want=35
+	[ "$RUNRC" = "$want" ] || why "qemu exited $RUNRC (want $want: $1 by isa-debug-exit)"
+	[ "$EXIT_VERDICT" = "$1" ] || why "the rig read exit verdict $EXIT_VERDICT (want $1)"
+	if grep -q 'reboot: \(Power down\|Restarting\)' "$RUNLOG"; then
+		why "the guest reached reboot(2): isa-debug-exit did not end it"
+	fi
+}
+
+# a protected straggler (busybox sleep, mapped from the old root) keeps the
+# root's superblock: the run must end degraded and say so
+DEGRADE="shutdownfs.protect=sleep"
+
+report_case() { # NAME clean|degraded EXTRA
+	need_binary "$1" || return 1
+	PAIR_RAM=1 CHECK_EXTRA="$RAMOOPS vm.last=1" \
+		boot_pair "$1" plain "vm.stage4=shutdownfs $RAMOOPS $3"
+	expect_exit poweroff
+	expect_summary result "$2"
+	grep -q 'shutdownfs: report: pstore, ramoops keeps the kernel log at reboot' "$RUNLOG" ||
+		why "the run did not find ramoops ready"
+	grep -q 'vmtest: pstore file dmesg-ramoops-' "$CHECKLOG" || why "no ramoops dump after the reboot"
+	expect_last "$2"
+}
+
+sc_report_clean() {
+	report_case report-clean clean "" || return 0
+	expect_clean_disks
+	report report-clean
+}
+
+sc_report_degraded() {
+	report_case report-degraded degraded "$DEGRADE" || return 0
+	report report-degraded
+}
+
+# isa-debug-exit ends the VM before reboot(2), so no kernel dump: the record
+# goes to a raw disk (report_file), which the check boot reads back
+exit_case() { # NAME clean|degraded EXTRA
+	need_binary "$1" || return 1
+	PAIR_REPORT_DISK=1 CHECK_EXTRA="shutdownfs.report_file=/dev/vdb vm.last=1" \
+		boot_pair "$1" plain "vm.stage4=shutdownfs shutdownfs.report=file \
+shutdownfs.report_file=/dev/vdb shutdownfs.notify=isa-debug-exit:0xf4 $3"
+	expect_debug_exit "$2"
+	grep -q 'shutdownfs: report: /dev/vdb, [0-9]* bytes' "$RUNLOG" || why "no record on /dev/vdb"
+	expect_last "$2"
+}
+
+sc_exit_clean() {
+	exit_case exit-clean clean "" || return 0
+	expect_clean_disks
+	report exit-clean
+}
+
+sc_exit_degraded() {
+	exit_case exit-degraded degraded "$DEGRADE" || return 0
+	report exit-degraded
+}
+
+# notify = virtio-serial: the summary line, exactly, on the host's side of a port
+sc_notify_serial() {
+	need_binary notify-serial || return 0
+	boot_pair notify-serial plain "vm.stage4=shutdownfs shutdownfs.notify=virtio-serial:org.shutdownfs.verdict"
+	expect_exit poweroff
+	expect_summary result clean
+	sum=$(sed -n 's/.*\(shutdownfs: summary .*\)$/\1/p' "$RUNLOG" | head -n 1 | tr -d '\r')
+	[ -n "$SERIAL_LINE" ] || why "nothing arrived on the virtio-serial port"
+	[ "$SERIAL_LINE" = "$sum" ] || why "the port said '$SERIAL_LINE', the console '$sum'"
+	expect_clean_disks
+	report notify-serial
+}
+
+ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
+luks_on_lvm lvm_on_luks hung_hook watchdog softdog report_clean report_degraded exit_clean exit_degraded notify_serial"
 
 # a rig that could not be prepared is a failure of the tier, not silence
 PREPARED=""

@@ -1,0 +1,72 @@
+/* report-run.c — the run's last words, after the summary and before
+ * reboot(2): the record collected, kept across the reboot, the console's
+ * glance, then the host told. Everything here is bounded and degrades. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "report.h"
+
+/* kmsg stamps records with local_clock(), CLOCK_MONOTONIC within a few ms
+ * on the machines we know; a second of slack keeps the run's first lines */
+#define KMSG_SLACK_US 1000000ULL
+
+static void collect(struct report *r, uint64_t start_us)
+{
+	const char *text;
+	size_t len;
+
+	report_init(r);
+	r->time = (long long)time(NULL);
+	/* every process of the run (PID 1, workers, the re-exec) writes to
+	 * /dev/kmsg; in a child PID namespace it is the host's, and only what
+	 * this process logged is ours */
+	if (pidns_is_initial() &&
+	    report_collect_kmsg(r, "/dev/kmsg", start_us > KMSG_SLACK_US ? start_us - KMSG_SLACK_US : 0) == 0 &&
+	    r->nlines > 0)
+		return;
+	report_init(r);
+	r->time = (long long)time(NULL);
+	len = log_history(&text);
+	report_add_text(r, text, len);
+}
+
+/* One line per layer, then the summary last, on the console only (kmsg and
+ * the record have every line); durations are in the log's timestamps. */
+static void glance(const struct stats *st, const char *summary)
+{
+	log_console("at a glance:");
+	log_console("  processes  %u needed SIGKILL", st->killed);
+	log_console("  mounts     %u unmounted, %u read-only, %u lazily detached",
+		    st->unmounted, st->ro, st->detached);
+	log_console("  swap       %u off", st->swapoff);
+	log_console("  dm         %u removed, %u dm-crypt left%s", st->dm, st->crypt_left,
+		    st->crypt_left ? " (their keys stay in memory)" : "");
+	log_console("  md         %u stopped", st->md);
+	log_console("  loop       %u detached", st->loop);
+	log_console("  hooks      %u ok, %u failed, %u timed out", st->hooks_ok,
+		    st->hooks_failed, st->hooks_timeout);
+	log_console("  left       %u, %u calls timed out", st->left, st->timeouts);
+	if (summary)
+		log_console("%s", summary + (strncmp(summary, "shutdownfs: ", 12) ? 0 : 12));
+}
+
+void report_finish(const struct config *c, const struct stats *st, uint64_t start_us)
+{
+	static struct report r;
+	struct report_paths p;
+	struct summary s;
+	char line[REPORT_LINE_MAX];
+	const char *sum;
+	bool clean;
+
+	collect(&r, start_us);
+	sum = report_summary_line(&r, line, sizeof(line));
+	clean = sum && summary_parse(sum, &s) == 0 && summary_is_clean(&s);
+	report_paths_default(&p, c);
+	if (c->report_routes)
+		(void)report_store(c, &p, &r);
+	glance(st, sum);
+	(void)notify_host(c, sum ? sum : "shutdownfs: summary result=unknown", clean);
+}
