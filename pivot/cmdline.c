@@ -26,6 +26,7 @@ static const char usage_text[] =
 	"  --kill-timeout SEC   grace between SIGTERM and SIGKILL (default 5)\n"
 	"  --hook-timeout SEC   per-hook deadline (default 10)\n"
 	"  --watchdog DEV|auto|off\n"
+	"  --set KEY=VALUE      any key of shutdownfs.conf(5)\n"
 	"  --verbose            debug messages\n"
 	"  --json               plan or last as JSON\n"
 	"  --clear              last: remove the record it printed\n";
@@ -103,6 +104,21 @@ static int parse_long(struct cmdline *cl, int argc, char **argv, int *i, char *e
 	r = opt_value("efivars-dir", argc, argv, i, &v, err, errsz);
 	if (r)
 		return r < 0 ? r : (cl->efivars_dir = v, 0);
+	/* any config key, as the file would say it: --set KEY=VALUE */
+	r = opt_value("set", argc, argv, i, &v, err, errsz);
+	if (r) {
+		const char *eq;
+
+		if (r < 0)
+			return r;
+		eq = strchr(v, '=');
+		if (!eq || eq == v) {
+			snprintf(err, errsz, "--set needs KEY=VALUE");
+			return -EINVAL;
+		}
+		/* the key is cut at '=' by config_apply_argv */
+		return add_set(cl, v, eq + 1, err, errsz);
+	}
 	for (k = 0; k < sizeof(value_opts) / sizeof(value_opts[0]); k++) {
 		r = opt_value(value_opts[k], argc, argv, i, &v, err, errsz);
 		if (r)

@@ -103,7 +103,7 @@ ns_end
 
 # Round 1's internal options cannot fake stage 2 or move the deadline: PID
 # 1 takes them as a usage error and still does the whole run (reboot).
-for opt in --stage2 --start-us=1 --start-us=18446744073709551615 --set=deadline=0; do
+for opt in --stage2 --start-us=1 --start-us=18446744073709551615 --old-guard=2; do
 	ns_begin
 	base_data
 	ns_run --kill-timeout 1 "$opt" poweroff

@@ -202,7 +202,7 @@ static void t_argv(void)
 	 * run record on its fd, never by the command line (#11 item 5) */
 	char *a9[] = { "shutdownfs", "--stage2", "halt", NULL };
 	char *a9b[] = { "shutdownfs", "--start-us=1", "halt", NULL };
-	char *a9c[] = { "shutdownfs", "--set", "deadline=0", "halt", NULL };
+	char *a9c[] = { "shutdownfs", "--set", "deadline", "halt", NULL };
 	char *a9d[] = { "shutdownfs", "--old-guard=7", "--killed=3", "halt", NULL };
 	char *a10[] = { "shutdownfs", "--help", "--bogus", NULL };
 	char *a11[] = { "shutdown", "exit", NULL };
