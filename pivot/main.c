@@ -9,6 +9,7 @@
 #include "config.h"
 #include "final.h"
 #include "guard.h"
+#include "handover.h"
 #include "hooks.h"
 #include "killall.h"
 #include "log.h"
@@ -289,7 +290,12 @@ int main(int argc, char **argv)
 	char err[256];
 	uint64_t start_us = now_us();
 	bool bad = cmdline_parse(argc, argv, &cl, err, sizeof(err)) < 0;
+	int r;
 
+	/* issue 16 (inits): the handover helper, dinit calls that are not
+	 * ours, and the action an init route passed to PID 1 */
+	if (!bad && (r = handover_entry(&cl, argv)) >= 0)
+		return r;
 	if (bad) {
 		fprintf(stderr, "shutdownfs: %s\n", err);
 		usage(2);
