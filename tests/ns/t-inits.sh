@@ -1,0 +1,118 @@
+#!/bin/sh
+# t-inits.sh — each init route's entry point exactly as its PID 1 calls it,
+# in a PID + mount namespace: busybox init and s6-svscan for real (busybox
+# from the host, s6 from Debian's package, unpacked), sysvinit for real when
+# its /sbin/init runs in a namespace (else its re-exec as init.c does it:
+# argv, INIT_HALT, the state stream on fd 11), dinit's `shutdown --system
+# -X` exec. Judged by the signal the namespace's PID 1 died of and the
+# summary line; the scenario fragments expand inside the namespace.
+# shellcheck disable=SC2016
+set -u
+# shellcheck disable=SC1091
+. "$TOP/tests/ns/lib.sh"
+# shellcheck disable=SC1091
+. "$TOP/tests/ns/inits-lib.sh"
+
+OPTS='--kill-timeout 1 --deadline 30'
+
+# One image at /data; the token is written (without sync) by the scenario.
+data_image() {
+	mkimg data
+	echo 'mount -o loop "$W/data.img" "$R/data"' >> "$W/pre.sh"
+}
+
+# --- busybox init: the user's `poweroff`/`reboot` (our wrapper) -> handover
+# -> SIGQUIT -> ::shutdown: -> kill -> exec ::restart: -> the state file.
+busybox_case() {
+	act=$1 sig=$2
+	ns_begin
+	data_image
+	cat >> "$W/pre.sh" <<'S'
+cp "$TOP/init/busybox/shutdownfs-halt" "$R/sbin/shutdownfs-halt"
+for a in poweroff reboot halt; do ln -s shutdownfs-halt "$R/sbin/$a"; done
+ln -s busybox "$R/bin/init"
+S
+	cat >> "$W/post.sh" <<S
+cat > /etc/inittab <<'T'
+::once:/bin/sh /user.sh
+::shutdown:/bin/sh -c "echo busybox-shutdown-lines-ran >&2"
+::restart:/usr/sbin/shutdownfs --from busybox $OPTS
+T
+cat > /user.sh <<'T'
+echo "\$TOKEN" > /data/token
+exec /sbin/$act
+T
+exec /bin/init
+S
+	ns_run poweroff
+	judge "ns/inits-busybox-$act" "check_signal $sig" check_images_clean "check_token data /token" \
+		check_loops_detached "check_summary action=$act result=clean left=0" \
+		"check_log busybox-shutdown-lines-ran" \
+		"check_log 'handover: action $act from /run/shutdownfs.handover/action'" \
+		"check_log 'handover: SIGQUIT sent to busybox init'"
+	ns_end
+}
+busybox_case poweroff 130
+busybox_case reboot 129
+busybox_case halt 130
+
+# busybox's ::restart: exec with no state file (SIGQUIT sent by hand): the
+# documented default, reboot.
+ns_begin
+cat >> "$W/pre.sh" <<'S'
+ln -s busybox "$R/bin/init"
+S
+cat >> "$W/post.sh" <<S
+cat > /etc/inittab <<'T'
+::once:/bin/kill -QUIT 1
+::restart:/usr/sbin/shutdownfs --from busybox $OPTS
+T
+exec /bin/init
+S
+ns_run poweroff
+judge ns/inits-busybox-no-state-reboots "check_signal 129" "check_summary action=reboot" \
+	"check_log 'started by busybox with no action and no state file: reboot'"
+ns_end
+
+# --- dinit: PID 1 execs its shutdown program (us, by the recipe's link)
+# as `shutdown --system -X`; a user's call goes to the real one.
+for a in p:poweroff:130 r:reboot:129 h:halt:130 k:kexec:129; do
+	flag=${a%%:*} rest=${a#*:}
+	act=${rest%%:*} sig=${rest#*:}
+	ns_begin
+	data_image
+	cat >> "$W/pre.sh" <<'S'
+ln -s /usr/sbin/shutdownfs "$R/sbin/shutdown"
+mkdir -p "$R/usr/lib/shutdownfs"
+printf '#!/bin/sh\necho "real-dinit-shutdown args=$*" >&2\n' > "$R/usr/lib/shutdownfs/dinit-shutdown"
+chmod 755 "$R/usr/lib/shutdownfs/dinit-shutdown"
+ln -s shutdown "$R/sbin/reboot"
+S
+	cat >> "$W/post.sh" <<S
+echo "\$TOKEN" > /data/token
+# not PID 1: a user's shutdown -r and a reboot link, forwarded
+sh -c '/sbin/shutdown -r now; /sbin/reboot'
+sh -c 'exec /sbin/shutdown --system -s'
+exec /sbin/shutdown --system -$flag
+S
+	ns_run poweroff
+	judge "ns/inits-dinit-$act" "check_signal $sig" check_images_clean "check_token data /token" \
+		check_loops_detached "check_summary action=$act result=clean left=0" \
+		"check_log 'started by dinit: action $act'" \
+		"check_log 'real-dinit-shutdown args=-r now'" \
+		"check_log 'real-dinit-shutdown args=--system -s'" \
+		"check_count 'real-dinit-shutdown args=' 3"
+	ns_end
+done
+
+# dinit's SIGQUIT path: `shutdown --system` alone, dinit's default poweroff
+ns_begin
+echo 'ln -s /usr/sbin/shutdownfs "$R/sbin/shutdown"' >> "$W/pre.sh"
+echo 'exec /sbin/shutdown --system' >> "$W/post.sh"
+ns_run poweroff
+judge ns/inits-dinit-sigquit "check_signal 130" "check_summary action=poweroff"
+ns_end
+
+# --- sysvinit and s6: inits-lib.sh
+inits_sysvinit
+inits_s6
