@@ -114,5 +114,5 @@ judge ns/inits-dinit-sigquit "check_signal 130" "check_summary action=poweroff"
 ns_end
 
 # --- sysvinit and s6: inits-lib.sh
-inits_sysvinit
+[ -n "${INITS_ONLY:-}" ] || inits_sysvinit
 inits_s6
