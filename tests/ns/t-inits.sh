@@ -40,6 +40,7 @@ cat > /etc/inittab <<'T'
 T
 cat > /user.sh <<'T'
 echo "\$TOKEN" > /data/token
+/usr/sbin/shutdownfs plan >&2
 exec /sbin/$act
 T
 exec /bin/init
@@ -49,7 +50,9 @@ S
 		check_loops_detached "check_summary action=$act result=clean left=0" \
 		"check_log busybox-shutdown-lines-ran" \
 		"check_log 'handover: action $act from /run/shutdownfs.handover/action'" \
-		"check_log 'handover: SIGQUIT sent to busybox init'"
+		"check_log 'handover: SIGQUIT sent to busybox init'" \
+		"check_log '  PID 1: busybox (/bin/busybox)'" \
+		"check_log '  set up: yes (/etc/inittab names shutdownfs)'"
 	ns_end
 }
 busybox_case poweroff 130
