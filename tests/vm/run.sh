@@ -287,8 +287,29 @@ sc_softdog() {
 	report softdog
 }
 
+# busybox init as PID 1 (an Alpine-like inittab: umount -a -r, swapoff -a
+# as ::shutdown: lines) with the shipped ::restart: line and wrapper; the
+# user types `poweroff` / `reboot`; SIGQUIT's path execs shutdownfs
+busybox_init_case() { # NAME ACTION
+	need_binary "$1" || return 0
+	boot_pair "$1" stack "vm.stage4=busybox-init vm.action=$2 vm.swap=/dev/mapper/vg0-swap"
+	expect_exit "$2"
+	grep -q "vmtest: the user types $2 (/sbin/$2)" "$RUNLOG" || why "the user's $2 did not run"
+	grep -q 'shutdownfs: handover: SIGQUIT sent to busybox init' "$RUNLOG" ||
+		why "the wrapper did not hand over"
+	grep -q "shutdownfs: handover: action $2 from /run/shutdownfs.handover/action" "$RUNLOG" ||
+		why "shutdownfs did not read the action from the handover's state"
+	expect_summary action "$2" result clean crypt_left 0 left 0
+	expect_clean_disks
+	expect_verdict md_clean true
+	expect_md_stopped
+	report "$1"
+}
+sc_busybox_init_poweroff() { busybox_init_case busybox-init-poweroff poweroff; }
+sc_busybox_init_reboot() { busybox_init_case busybox-init-reboot reboot; }
+
 ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
-luks_on_lvm lvm_on_luks hung_hook watchdog softdog"
+luks_on_lvm lvm_on_luks hung_hook watchdog softdog busybox_init_poweroff busybox_init_reboot"
 
 # a rig that could not be prepared is a failure of the tier, not silence
 PREPARED=""
