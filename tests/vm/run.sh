@@ -294,7 +294,7 @@ busybox_init_case() { # NAME ACTION
 	need_binary "$1" || return 0
 	boot_pair "$1" stack "vm.stage4=busybox-init vm.action=$2 vm.swap=/dev/mapper/vg0-swap"
 	expect_exit "$2"
-	grep -q "vmtest: the user types $2 (/sbin/$2)" "$RUNLOG" || why "the user's $2 did not run"
+	grep -q "vmtest: the user types /sbin/$2" "$RUNLOG" || why "the user's $2 did not run"
 	grep -q 'shutdownfs: handover: SIGQUIT sent to busybox init' "$RUNLOG" ||
 		why "the wrapper did not hand over"
 	grep -q "shutdownfs: handover: action $2 from /run/shutdownfs.handover/action" "$RUNLOG" ||
