@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "handover.h"
@@ -93,6 +94,15 @@ static enum action state_action(void)
 	unsigned i;
 
 	for (i = 0; i < 2; i++) {
+		struct stat st;
+
+		/* the helper's tmpfs is root's, 0700: anything else is not ours */
+		if (stat(dirs[i], &st) < 0)
+			continue;
+		if (st.st_uid != 0 || (st.st_mode & 0022)) {
+			log_warn("handover: %s is not root's alone, ignoring it", dirs[i]);
+			continue;
+		}
 		snprintf(path, sizeof(path), "%s/%s", dirs[i], HANDOVER_ACTION);
 		if (sysfs_read(path, word, sizeof(word)) <= 0)
 			continue;
@@ -146,7 +156,7 @@ int handover_entry(struct cmdline *cl, char **argv)
 		if (getpid() != 1)
 			return handover_forward(argv);
 		log_open();
-		log_err("dinit's shutdown called as PID 1 without an action: rebooting");
+		log_err("run as %s by PID 1 with no action: rebooting", argv[0]);
 		cl->mode = MODE_RUN;
 		cl->action = ACTION_REBOOT;
 		return -1;

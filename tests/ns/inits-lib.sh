@@ -17,12 +17,32 @@ not_here() {
 	if [ "${CI:-}" = true ]; then fail "$1" "$2"; else skip "$1" "$2"; fi
 }
 
-# inits_unpack PKG...: prints the directory holding the packages unpacked.
+# libraries PKG's debs depend on (libc6 is the host's), one name a line
+deb_libs() {
+	for deb in "$1"/*.deb; do dpkg-deb -f "$deb" Depends; done | tr ',' '\n' |
+		sed -n 's/^ *\(lib[a-z0-9.+-]*\).*/\1/p' | grep -v '^libc6$' | sort -u
+}
+
+# apt-get download, with one `apt-get update` when the lists are stale
+fetch_debs() {
+	(cd "$1" && shift && apt-get download "$@" > /dev/null 2>&1) && return 0
+	apt-get update -q > /dev/null 2>&1 || :
+	(cd "$1" && shift && apt-get download "$@" > /dev/null 2>&1)
+}
+
+# inits_unpack PKG...: prints the directory holding PKG and the libraries it
+# needs (two levels of Depends) unpacked.
 inits_unpack() {
 	d=$INITS_DIR/$(echo "$*" | tr ' ' '+')
 	if [ ! -f "$d/.stamp" ]; then
 		rm -rf "$d" && mkdir -p "$d/debs" || return 1
-		(cd "$d/debs" && apt-get download "$@" > /dev/null 2>&1) || return 1
+		fetch_debs "$d/debs" "$@" || return 1
+		for round in 1 2; do
+			libs=$(deb_libs "$d/debs")
+			# shellcheck disable=SC2086 # a list of package names
+			[ -z "$libs" ] || fetch_debs "$d/debs" $libs || return 1
+			: "$round"
+		done
 		for deb in "$d"/debs/*.deb; do dpkg-deb -x "$deb" "$d/root" || return 1; done
 		touch "$d/.stamp"
 	fi
@@ -142,7 +162,7 @@ inits_sysvinit() {
 # its working directory, shutdownd's service directory; here outside the
 # scandir, which has no s6-supervise to run it).
 inits_s6() {
-	S6=$(inits_unpack s6 libs6-2.11 libskarnet2.13) || {
+	S6=$(inits_unpack s6) || {
 		not_here ns/inits-s6 "cannot download/unpack s6"
 		return 0
 	}
