@@ -12,6 +12,7 @@
 
 #include "handover.h"
 #include "log.h"
+#include "pivot.h"
 #include "spawn.h"
 #include "sysfs.h"
 
@@ -169,6 +170,9 @@ int handover_entry(struct cmdline *cl, char **argv)
 	}
 	if (!cl->entry || getpid() != 1)
 		return -1;
+	/* busybox's ::shutdown: `umount -a` may have taken /proc (the log
+	 * asks it which PID namespace this is) and /sys before the exec */
+	pivot_mount_api();
 	log_open();
 	cl->action = handover_decode(cl);
 	return -1;

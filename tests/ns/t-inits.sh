@@ -59,6 +59,35 @@ busybox_case poweroff 130
 busybox_case reboot 129
 busybox_case halt 130
 
+# Alpine-like ::shutdown: lines run before busybox kills anything: with a
+# writer holding /data the remount read-only fails, and `umount -a` takes
+# /proc, /sys and /dev from under the exec; shutdownfs still ends clean.
+ns_begin
+data_image
+cat >> "$W/pre.sh" <<'S'
+cp "$TOP/init/busybox/shutdownfs-halt" "$R/sbin/shutdownfs-halt"
+ln -s shutdownfs-halt "$R/sbin/poweroff"
+ln -s busybox "$R/bin/init"
+S
+cat >> "$W/post.sh" <<S
+cat > /etc/inittab <<'T'
+::once:/bin/sh /user.sh
+::shutdown:/bin/umount -a -r
+::restart:/usr/sbin/shutdownfs --from busybox $OPTS
+T
+cat > /user.sh <<'T'
+sh -c 'trap "" TERM; exec 3>>/data/held; echo "\$TOKEN" >&3; while :; do sleep 1; done' &
+sleep 0.3
+exec /sbin/poweroff
+T
+exec /bin/init
+S
+ns_run poweroff
+judge ns/inits-busybox-alpine-umount-lines "check_signal 130" check_images_clean \
+	"check_token data /held" check_loops_detached "check_summary action=poweroff result=clean left=0" \
+	"check_log 'handover: action poweroff from /run/shutdownfs.handover/action'"
+ns_end
+
 # busybox's ::restart: exec with no state file (SIGQUIT sent by hand): the
 # documented default, reboot.
 ns_begin
