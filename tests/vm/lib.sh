@@ -251,7 +251,7 @@ root_build() {
 	ROOTDIR=$VM/rootfs ROOTIMG=$VM/root.ext4
 	project_install
 	h=$(inputs_hash "$(cat "$BOX.stamp")" "$VMSRC/guest/rootinit" "$VMSRC/guest/standin" \
-		"$VMSRC/guest/bbuser" \
+		"$VMSRC/guest/bbuser" "$VMSRC/guest/sysvuser" \
 		"$(tree_hash "$INST")" "$(dpkg-query -W -f '${Version}' systemd)" \
 		mkshutdownfs.sh "$(tree_hash hooks.d)" "$(tree_hash ramfs-skel)")
 	stamp_ok "$ROOTIMG" "$h" && [ -f "$ROOTIMG" ] && return 0
@@ -264,6 +264,7 @@ root_build() {
 	install -m 0755 "$VMSRC/guest/standin" "$ROOTDIR/usr/lib/vmtest/standin"
 	install -m 0755 "$VMSRC/guest/standin2" "$ROOTDIR/usr/lib/vmtest/standin2"
 	install -m 0755 "$VMSRC/guest/bbuser" "$ROOTDIR/usr/lib/vmtest/bbuser"
+	install -m 0755 "$VMSRC/guest/sysvuser" "$ROOTDIR/usr/lib/vmtest/sysvuser"
 	add_binary "$ROOTDIR" /lib/systemd/systemd-shutdown
 	cp -a "$INST/." "$ROOTDIR/"
 	skel_build

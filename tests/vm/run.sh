@@ -308,8 +308,59 @@ busybox_init_case() { # NAME ACTION
 sc_busybox_init_poweroff() { busybox_init_case busybox-init-poweroff poweroff; }
 sc_busybox_init_reboot() { busybox_init_case busybox-init-reboot reboot; }
 
+# sysvinit-core's programs, unpacked on the host (never installed there)
+# onto a small ext4 disk the guest copies them from; cached by version
+sysv_disk() {
+	SVIMG=$VM/sysvinit.ext4
+	d=$VM/sysvinit.d
+	ver=$(apt-cache policy sysvinit-core | sed -n 's/ *Candidate: //p')
+	h=$(inputs_hash "$ver")
+	stamp_ok "$SVIMG" "$h" && [ -f "$SVIMG" ] && return 0
+	rm -rf "$d" "$SVIMG"
+	mkdir -p "$d/debs" "$d/x" "$d/root/sbin"
+	(cd "$d/debs" && apt-get download sysvinit-core > /dev/null 2>&1) || return 1
+	dpkg-deb -x "$d"/debs/sysvinit-core_*.deb "$d/x" || return 1
+	for p in init shutdown halt; do
+		cp "$d/x/sbin/$p" "$d/root/sbin/$p"
+		ldd "$d/x/sbin/$p" | awk '/=> \// {print $3}' | while IFS= read -r lib; do
+			mkdir -p "$d/root/lib"
+			cp -L "$lib" "$d/root/lib/"
+		done
+	done
+	mke2fs -q -t ext4 -d "$d/root" "$SVIMG" 16M || return 1
+	stamp_set "$SVIMG" "$h"
+}
+
+# sysvinit's own /sbin/init as PID 1 on md RAID1 -> LUKS2 -> LVM; the user
+# types `shutdown -h now` or `reboot`; init runs the shipped rc script in
+# runlevel 0/6, whose handover binds shutdownfs over /sbin/init and asks
+# for the re-exec (telinit u)
+sysvinit_case() { # NAME SYSVCMD ACTION RUNLEVEL
+	need_binary "$1" || return 0
+	if ! sysv_disk; then
+		why "cannot download or unpack sysvinit-core"
+		report "$1"
+		return 0
+	fi
+	boot_pair "$1" stack "vm.stage4=sysvinit vm.sysvcmd=$2 vm.swap=/dev/mapper/vg0-swap" "ro:$SVIMG"
+	expect_exit "$3"
+	grep -q 'vmtest: the user types /sbin/' "$RUNLOG" || why "the user's command did not run"
+	grep -q 'shutdownfs: handover: asked sysvinit to re-exec through /run/initctl' "$RUNLOG" ||
+		why "the rc script did not hand over"
+	grep -q "shutdownfs: sysvinit state on fd 11: [0-9]* bytes, runlevel $4, closed" "$RUNLOG" ||
+		why "shutdownfs did not read sysvinit's state on fd 11"
+	expect_summary action "$3" result clean crypt_left 0 left 0
+	expect_clean_disks
+	expect_verdict md_clean true
+	expect_md_stopped
+	report "$1"
+}
+sc_sysvinit_shutdown_h() { sysvinit_case sysvinit-shutdown-h shutdown-h poweroff 0; }
+sc_sysvinit_reboot() { sysvinit_case sysvinit-reboot reboot reboot 6; }
+
 ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
-luks_on_lvm lvm_on_luks hung_hook watchdog softdog busybox_init_poweroff busybox_init_reboot"
+luks_on_lvm lvm_on_luks hung_hook watchdog softdog busybox_init_poweroff busybox_init_reboot
+sysvinit_shutdown_h sysvinit_reboot"
 
 # a rig that could not be prepared is a failure of the tier, not silence
 PREPARED=""
