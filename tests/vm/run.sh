@@ -358,9 +358,49 @@ sysvinit_case() { # NAME SYSVCMD ACTION RUNLEVEL
 sc_sysvinit_shutdown_h() { sysvinit_case sysvinit-shutdown-h shutdown-h poweroff 0; }
 sc_sysvinit_reboot() { sysvinit_case sysvinit-reboot reboot reboot 6; }
 
+# Debian's runit and runit-init, unpacked on the host onto a small disk
+runit_disk() {
+	RNIMG=$VM/runit.ext4
+	d=$VM/runit.d
+	ver=$(apt-cache policy runit-init | sed -n 's/ *Candidate: //p')
+	h=$(inputs_hash "$ver")
+	stamp_ok "$RNIMG" "$h" && [ -f "$RNIMG" ] && return 0
+	rm -rf "$d" "$RNIMG"
+	mkdir -p "$d/debs" "$d/root"
+	(cd "$d/debs" && apt-get download runit runit-init > /dev/null 2>&1) || return 1
+	for deb in "$d"/debs/*.deb; do dpkg-deb -x "$deb" "$d/x" || return 1; done
+	mkdir -p "$d/root/sbin" "$d/root/lib/runit"
+	cp "$d/x/sbin/runit" "$d/root/sbin/"
+	cp "$d/x/lib/runit/shutdown" "$d/x/lib/runit/runit-init" "$d/root/lib/runit/"
+	mke2fs -q -t ext4 -d "$d/root" "$RNIMG" 8M || return 1
+	stamp_set "$RNIMG" "$h"
+}
+
+# runit-init has no exec route: stage 3's handover must refuse and change
+# nothing, and the check boot must find what runit leaves (the root not
+# unmounted: fs not clean); a FAIL here means the limit changed, and
+# docs/init-runit.md with it
+sc_runit_limit() {
+	need_binary runit-limit || return 0
+	if ! runit_disk; then
+		why "cannot download or unpack runit, runit-init"
+		report runit-limit
+		return 0
+	fi
+	boot_pair runit-limit stack "vm.stage4=runit vm.swap=/dev/mapper/vg0-swap" "ro:$RNIMG"
+	case $RUNRC in 124) why "guest did not stop within ${RUN_LIMIT}s" ;; esac
+	grep -q 'vmtest: the user types /sbin/shutdown -h now' "$RUNLOG" || why "the user's shutdown did not run"
+	grep -q 'shutdownfs: handover: runit: no route to hand over by' "$RUNLOG" ||
+		why "the handover did not refuse runit"
+	grep -q 'vmtest: runit stage 3: handover exited 3' "$RUNLOG" || why "handover did not exit 3"
+	if grep -q 'shutdownfs: summary' "$RUNLOG"; then why "shutdownfs ran under runit"; fi
+	expect_verdict fs_clean false
+	report runit-limit
+}
+
 ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
 luks_on_lvm lvm_on_luks hung_hook watchdog softdog busybox_init_poweroff busybox_init_reboot
-sysvinit_shutdown_h sysvinit_reboot"
+sysvinit_shutdown_h sysvinit_reboot runit_limit"
 
 # a rig that could not be prepared is a failure of the tier, not silence
 PREPARED=""
