@@ -88,6 +88,43 @@ judge ns/inits-busybox-alpine-umount-lines "check_signal 130" check_images_clean
 	"check_log 'handover: action poweroff from /run/shutdownfs.handover/action'"
 ns_end
 
+# No ::restart: line: SIGQUIT does nothing, the helper's wait runs out, it
+# undoes the route (its tmpfs unmounted) and exits 6; busybox's own
+# `poweroff -f` then ends the namespace.
+ns_begin
+echo 'ln -s busybox "$R/bin/init"' >> "$W/pre.sh"
+cat >> "$W/post.sh" <<'S'
+cat > /etc/inittab <<'T'
+::once:/bin/sh /user.sh
+T
+cat > /user.sh <<'T'
+/usr/sbin/shutdownfs handover --init busybox --wait 2 poweroff
+echo "handover-exit=$?" >&2
+grep -c shutdownfs.handover /proc/mounts | sed 's/^/handover-mounts=/' >&2
+exec /bin/busybox poweroff -f
+T
+exec /bin/init
+S
+ns_run poweroff
+judge ns/inits-busybox-no-restart-times-out "check_signal 130" "check_log handover-exit=6" \
+	"check_log handover-mounts=0" "check_log 'PID 1 did not take over within 2 s, route undone'"
+ns_end
+
+# sysvinit's FIFO with no init reading it: the request cannot be made, the
+# bind mount over /sbin/init and the tmpfs are undone, exit 5.
+ns_begin
+echo ': > "$R/sbin/init"' >> "$W/pre.sh"
+cat >> "$W/post.sh" <<'S'
+busybox mkfifo /run/initctl
+/usr/sbin/shutdownfs handover --init sysvinit poweroff
+echo "handover-exit=$?" >&2
+grep -c ' /sbin/init \| /run/shutdownfs.handover ' /proc/mounts | sed 's/^/handover-mounts=/' >&2
+S
+ns_run --kill-timeout 1 poweroff
+judge ns/inits-sysvinit-no-reader-undone "check_signal 130" "check_log handover-exit=5" \
+	"check_log handover-mounts=0" "check_log 'no sysvinit initctl FIFO to write to'"
+ns_end
+
 # busybox's ::restart: exec with no state file (SIGQUIT sent by hand): the
 # documented default, reboot.
 ns_begin
