@@ -160,6 +160,30 @@ static void probe_setup(struct init_route *r, const char *root)
 	}
 }
 
+/* The applet PID 1's busybox runs: argv[0]'s name, or argv[1] after
+ * "busybox" (`/bin/busybox init`). */
+static bool busybox_is_init(const char *proc)
+{
+	char path[PATH_MAX], buf[256];
+	const char *applet;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/1/cmdline", proc);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;            /* cannot tell: trust the executable */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	applet = base(buf);
+	if (!strcmp(applet, "busybox"))
+		applet = strlen(buf) + 1 < (size_t)n ? buf + strlen(buf) + 1 : "";
+	return !strcmp(applet, "init") || !strcmp(applet, "linuxrc");
+}
+
 const char *init_kind_route(enum init_kind k)
 {
 	unsigned i;
@@ -192,6 +216,11 @@ int init_route_probe(struct init_route *r, const char *proc, const char *root)
 		r->kind = kinds[i].kind;
 		r->route = kinds[i].route;
 		break;
+	}
+	/* a busybox shell or daemon as PID 1 (containers) is no busybox init */
+	if (r->kind == INIT_BUSYBOX && !busybox_is_init(proc)) {
+		r->kind = INIT_UNKNOWN;
+		r->route = "busybox, but not its init applet: no route";
 	}
 	/* "init" is sysvinit only when its initctl FIFO is there; busybox
 	 * reached through an /sbin/init link reads as "init" to non-root */

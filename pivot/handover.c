@@ -211,16 +211,26 @@ static void undo(struct stage *s)
 	}
 }
 
+/* The init named by --init, unless PID 1 is plainly another one: a signal
+ * meant for busybox init must not reach sysvinit. */
 static enum init_kind pick_init(const struct cmdline *cl)
 {
 	struct init_route r;
+	enum init_kind want;
 
-	if (cl->init_name)
-		return init_kind_parse(cl->init_name);
 	(void)init_route_probe(&r, "/proc", "");
-	log_info("handover: PID 1 is %s (%s)", init_kind_name(r.kind),
-		 r.exe[0] ? r.exe : r.comm);
-	return r.kind;
+	if (!cl->init_name) {
+		log_info("handover: PID 1 is %s (%s)", init_kind_name(r.kind),
+			 r.exe[0] ? r.exe : r.comm);
+		return r.kind;
+	}
+	want = init_kind_parse(cl->init_name);
+	if (want != INIT_UNKNOWN && r.kind != INIT_UNKNOWN && r.kind != want) {
+		log_err("handover: PID 1 is %s (%s), not %s; nothing was changed",
+			init_kind_name(r.kind), r.exe[0] ? r.exe : r.comm, cl->init_name);
+		return INIT__MAX;
+	}
+	return want;
 }
 
 int handover_run(const struct cmdline *cl)
@@ -232,6 +242,8 @@ int handover_run(const struct cmdline *cl)
 
 	memset(&s, 0, sizeof(s));
 	s.kind = pick_init(cl);
+	if (s.kind == INIT__MAX)
+		return HANDOVER_EXIT_NO_ROUTE;
 	if (cl->init_name && s.kind == INIT_UNKNOWN) {
 		fprintf(stderr, "shutdownfs: handover: unknown init '%s'\n", cl->init_name);
 		return HANDOVER_EXIT_USAGE;

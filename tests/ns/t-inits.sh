@@ -88,9 +88,9 @@ judge ns/inits-busybox-alpine-umount-lines "check_signal 130" check_images_clean
 	"check_log 'handover: action poweroff from /run/shutdownfs.handover/action'"
 ns_end
 
-# No ::restart: line: SIGQUIT does nothing, the helper's wait runs out, it
-# undoes the route (its tmpfs unmounted) and exits 6; busybox's own
-# `poweroff -f` then ends the namespace.
+# A helper told the wrong init refuses (exit 3). No ::restart: line: SIGQUIT
+# does nothing, the helper's wait runs out, it undoes the route (its tmpfs
+# unmounted) and exits 6; busybox's own `poweroff -f` ends the namespace.
 ns_begin
 echo 'ln -s busybox "$R/bin/init"' >> "$W/pre.sh"
 cat >> "$W/post.sh" <<'S'
@@ -98,6 +98,8 @@ cat > /etc/inittab <<'T'
 ::once:/bin/sh /user.sh
 T
 cat > /user.sh <<'T'
+/usr/sbin/shutdownfs handover --init sysvinit --wait 2 poweroff
+echo "mismatch-exit=$?" >&2
 /usr/sbin/shutdownfs handover --init busybox --wait 2 poweroff
 echo "handover-exit=$?" >&2
 grep -c shutdownfs.handover /proc/mounts | sed 's/^/handover-mounts=/' >&2
@@ -107,6 +109,7 @@ exec /bin/init
 S
 ns_run poweroff
 judge ns/inits-busybox-no-restart-times-out "check_signal 130" "check_log handover-exit=6" \
+	"check_log mismatch-exit=3" "check_log 'PID 1 is busybox (/bin/busybox), not sysvinit; nothing was changed'" \
 	"check_log handover-mounts=0" "check_log 'PID 1 did not take over within 2 s, route undone'"
 ns_end
 

@@ -123,6 +123,16 @@ static void mk(const char *path, const char *content)
 	test_write_file(path, content);
 }
 
+static int write_cmdline(const char *path, const char *buf, size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fwrite(buf, 1, n, f);
+	return fclose(f);
+}
+
 /* PROC/1/exe is a link to the init's binary; the setup checks read ROOT */
 static void t_probe(void)
 {
@@ -146,6 +156,17 @@ static void t_probe(void)
 	snprintf(p, sizeof(p), "%s/proc", tmp);
 	CHECK_EQ_INT(init_route_probe(&r, p, root), 0);
 	CHECK_EQ_INT(r.setup, 1);
+	/* busybox's shell as PID 1 is no busybox init; `busybox init` is */
+	snprintf(p, sizeof(p), "%s/proc/1/cmdline", tmp);
+	CHECK(write_cmdline(p, "/bin/busybox\0sh\0/post.sh", 25) == 0);
+	snprintf(p, sizeof(p), "%s/proc", tmp);
+	CHECK(init_route_probe(&r, p, root) < 0);
+	CHECK_EQ_INT(r.kind, INIT_UNKNOWN);
+	snprintf(p, sizeof(p), "%s/proc/1/cmdline", tmp);
+	CHECK(write_cmdline(p, "/bin/busybox\0init", 18) == 0);
+	snprintf(p, sizeof(p), "%s/proc", tmp);
+	CHECK_EQ_INT(init_route_probe(&r, p, root), 0);
+	CHECK_EQ_INT(r.kind, INIT_BUSYBOX);
 	/* "init" without an initctl FIFO is not sysvinit */
 	snprintf(p, sizeof(p), "%s/proc/1/exe", tmp);
 	CHECK(unlink(p) == 0 && symlink("/sbin/init", p) == 0);
