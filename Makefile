@@ -108,8 +108,8 @@ install: all
 	install -m 0755 $(B)/shutdownfs $(DESTDIR)$(SBINDIR)/shutdownfs
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' mkshutdownfs.sh > $(DESTDIR)$(SBINDIR)/mkshutdownfs
 	chmod 0755 $(DESTDIR)$(SBINDIR)/mkshutdownfs
-	rm -rf $(DESTDIR)$(LIBDIR)/hooks.d $(DESTDIR)$(LIBDIR)/ramfs-skel
-	cp -R hooks.d ramfs-skel $(DESTDIR)$(LIBDIR)/
+	rm -rf $(DESTDIR)$(LIBDIR)/hooks.d $(DESTDIR)$(LIBDIR)/ramfs-skel $(DESTDIR)$(LIBDIR)/init
+	cp -R hooks.d ramfs-skel init $(DESTDIR)$(LIBDIR)/
 	chmod -R go-w $(DESTDIR)$(LIBDIR)
 	[ -e $(DESTDIR)$(SYSCONFDIR)/shutdownfs.conf ] || install -m 0644 docs/shutdownfs.conf $(DESTDIR)$(SYSCONFDIR)/shutdownfs.conf
 	for m in docs/*.8; do [ -e "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/ || :; done

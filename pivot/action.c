@@ -1,7 +1,8 @@
-/* action.c — names of the actions the run ends in. */
+/* action.c — names of the actions the run ends in, and of the inits that hand over. */
 #include <errno.h>
 #include <string.h>
 
+#include "handover.h"
 #include "shutdownfs.h"
 
 static const char *const names[] = {
@@ -34,4 +35,41 @@ int action_parse(const char *s, enum action *ret)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+/* Names of the inits that hand over (pivot/handover.h), for --from, --init
+ * and plan. */
+static const char *const init_names[] = {
+	[INIT_UNKNOWN] = "unknown",
+	[INIT_SYSVINIT] = "sysvinit",
+	[INIT_BUSYBOX] = "busybox",
+	[INIT_S6] = "s6-linux-init",
+	[INIT_DINIT] = "dinit",
+	[INIT_SYSTEMD] = "systemd",
+	[INIT_RUNIT] = "runit",
+	[INIT_OPENRC] = "openrc-init",
+	[INIT_FINIT] = "finit",
+	[INIT_SHUTDOWNFS] = "shutdownfs",
+};
+
+const char *init_kind_name(enum init_kind k)
+{
+	if ((unsigned)k >= INIT__MAX)
+		return "unknown";
+	return init_names[k];
+}
+
+enum init_kind init_kind_parse(const char *s)
+{
+	unsigned i;
+
+	for (i = INIT_SYSVINIT; i < INIT__MAX; i++)
+		if (strcmp(s, init_names[i]) == 0)
+			return (enum init_kind)i;
+	/* the short names people type */
+	if (strcmp(s, "s6") == 0)
+		return INIT_S6;
+	if (strcmp(s, "openrc") == 0)
+		return INIT_OPENRC;
+	return INIT_UNKNOWN;
 }

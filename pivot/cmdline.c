@@ -1,4 +1,5 @@
-/* cmdline.c — argv of every entry point: the run, stage 2, exitrd, plan. */
+/* cmdline.c — argv of every entry point: the run, stage 2, exitrd, plan,
+ * the handover helper and the exec of each init route (docs/init-*.md). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,12 +7,14 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "handover.h"
 #include "log.h"
 
 static const char usage_text[] =
 	"usage: shutdownfs [OPTIONS] reboot|poweroff|halt|kexec\n"
 	"       shutdownfs plan [--json] [OPTIONS]\n"
 	"       shutdownfs last [--json] [--clear]\n"
+	"       shutdownfs handover [--init NAME] [--wait SEC] reboot|poweroff|halt|kexec\n"
 	"       shutdownfs --version | --help\n"
 	"\n"
 	"The last program a machine runs: PID 1 execs it at the end of shutdown.\n"
@@ -29,17 +32,82 @@ static const char usage_text[] =
 	"  --set KEY=VALUE      any key of shutdownfs.conf(5)\n"
 	"  --verbose            debug messages\n"
 	"  --json               plan or last as JSON\n"
-	"  --clear              last: remove the record it printed\n";
+	"  --clear              last: remove the record it printed\n"
+	"  --init NAME          handover: the init (default: detected from PID 1)\n"
+	"  --wait SEC           handover: how long PID 1 has to take over (default 120)\n"
+	"  --from NAME          started by NAME's route: the action from its state file\n";
 
 void usage(int fd)
 {
 	(void)!write(fd, usage_text, sizeof(usage_text) - 1);
 }
 
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
 static bool is_exitrd_name(const char *argv0)
 {
-	const char *slash = strrchr(argv0, '/');
-	return strcmp(slash ? slash + 1 : argv0, "shutdown") == 0;
+	return strcmp(base_name(argv0), "shutdown") == 0;
+}
+
+/* dinit's PID 1 execs `shutdown --system -r|-p|-h|-k` (plain `--system` on
+ * SIGQUIT, its immediate shutdown; `--system -s`, soft-reboot, from a child).
+ * The recipe puts us in the place of that shutdown program, so every other
+ * call of it (a user's `shutdown -r`, reboot/halt/poweroff/soft-reboot
+ * links) belongs to the real one, moved aside: MODE_FORWARD. Returns 1
+ * when argv was one of these. */
+static int parse_dinit(int argc, char **argv, struct cmdline *cl)
+{
+	static const char *const links[] = { "reboot", "halt", "poweroff", "soft-reboot" };
+	const char *name = base_name(argv[0]);
+	bool sys = false;
+	unsigned k;
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--system"))
+			sys = true;
+	if (sys) {
+		cl->entry = INIT_DINIT;
+		for (i = 1; i < argc; i++) {
+			if (!strcmp(argv[i], "-r")) cl->action = ACTION_REBOOT;
+			else if (!strcmp(argv[i], "-p")) cl->action = ACTION_POWEROFF;
+			else if (!strcmp(argv[i], "-h")) cl->action = ACTION_HALT;
+			else if (!strcmp(argv[i], "-k")) cl->action = ACTION_KEXEC;
+			else if (!strcmp(argv[i], "-s")) cl->mode = MODE_FORWARD;
+		}
+		return 1;
+	}
+	for (k = 0; k < sizeof(links) / sizeof(links[0]); k++)
+		if (!strcmp(name, links[k])) {
+			cl->mode = MODE_FORWARD;
+			return 1;
+		}
+	/* systemd's exitrd puts the verb first; dinit's users type options */
+	if (!strcmp(name, "shutdown") &&
+	    (argc == 1 || (argv[1][0] == '-' && argv[1][1] != '-'))) {
+		cl->mode = MODE_FORWARD;
+		return 1;
+	}
+	return 0;
+}
+
+/* sysvinit's re-exec (telinit u) runs `/sbin/init --init`, state on fd 11;
+ * s6-svscan execs `.s6-svscan/finish` with no argument. */
+static int parse_exec_route(int argc, char **argv, struct cmdline *cl)
+{
+	if (argc == 2 && !strcmp(argv[1], "--init")) {
+		cl->entry = INIT_SYSVINIT;
+		return 1;
+	}
+	if (argc == 1 && !strcmp(base_name(argv[0]), "finish")) {
+		cl->entry = INIT_S6;
+		return 1;
+	}
+	return 0;
 }
 
 static const char *const value_opts[] = {
@@ -92,6 +160,27 @@ static int parse_long(struct cmdline *cl, int argc, char **argv, int *i, char *e
 	if (!strcmp(a, "--json")) { cl->json = true; return 0; }
 	if (!strcmp(a, "--clear")) { cl->clear = true; return 0; }
 	if (!strcmp(a, "--verbose")) return add_set(cl, "verbose", "yes", err, errsz);
+	r = opt_value("from", argc, argv, i, &v, err, errsz);
+	if (r) {
+		if (r < 0)
+			return r;
+		cl->entry = init_kind_parse(v);
+		if (cl->entry == INIT_UNKNOWN) {
+			snprintf(err, errsz, "--from: unknown init '%.32s'", v);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	r = opt_value("init", argc, argv, i, &v, err, errsz);
+	if (r)
+		return r < 0 ? r : (cl->init_name = v, 0);
+	r = opt_value("wait", argc, argv, i, &v, err, errsz);
+	if (r) {
+		if (r < 0)
+			return r;
+		cl->wait_s = (unsigned)strtoul(v, NULL, 10);
+		return 0;
+	}
 	r = opt_value("config", argc, argv, i, &v, err, errsz);
 	if (r)
 		return r < 0 ? r : (cl->config_file = v, 0);
@@ -137,6 +226,8 @@ int cmdline_parse(int argc, char **argv, struct cmdline *cl, char *err, size_t e
 	memset(cl, 0, sizeof(*cl));
 	cl->mode = MODE_RUN;
 	err[0] = '\0';
+	if (argc > 0 && (parse_dinit(argc, argv, cl) || parse_exec_route(argc, argv, cl)))
+		return 0;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -160,12 +251,17 @@ int cmdline_parse(int argc, char **argv, struct cmdline *cl, char *err, size_t e
 			return -EINVAL;
 		}
 		have_verb = true;
-		if (!strcmp(a, "plan") && !exitrd) {
+		if (!strcmp(a, "plan") && !exitrd && cl->mode == MODE_RUN) {
 			cl->mode = MODE_PLAN;
 			continue;
 		}
 		if (!strcmp(a, "last") && !exitrd) {
 			cl->mode = MODE_LAST;
+			continue;
+		}
+		if (!strcmp(a, "handover") && !exitrd && cl->mode == MODE_RUN) {
+			cl->mode = MODE_HANDOVER;
+			have_verb = false;
 			continue;
 		}
 		if (action_parse(a, &cl->action) < 0) {
@@ -175,6 +271,12 @@ int cmdline_parse(int argc, char **argv, struct cmdline *cl, char *err, size_t e
 	}
 	if (exitrd && cl->mode == MODE_RUN)
 		cl->mode = MODE_EXITRD;
+	if ((cl->init_name || cl->wait_s) && cl->mode != MODE_HANDOVER) {
+		snprintf(err, errsz, "--init and --wait are options of handover");
+		return -EINVAL;
+	}
+	if (cl->entry && cl->mode == MODE_RUN)
+		return 0;               /* the action may come from the route */
 	if (cl->mode != MODE_PLAN && cl->mode != MODE_LAST && cl->action == ACTION_NONE) {
 		snprintf(err, errsz, "no action given");
 		return -EINVAL;

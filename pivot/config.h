@@ -116,6 +116,8 @@ enum mode {
 	MODE_LAST,              /* what the last run did (report.h) */
 	MODE_HELP,
 	MODE_VERSION,
+	MODE_HANDOVER,          /* `handover ACTION`: set up the init's route (not PID 1) */
+	MODE_FORWARD,           /* a dinit shutdown call that is not ours: run the real one */
 };
 
 struct cmdline {
@@ -127,6 +129,9 @@ struct cmdline {
 	const char *archive_dir;        /* last --archive-dir */
 	const char *efivars_dir;        /* last --efivars-dir */
 	const char *config_file;        /* --config */
+	int entry;                      /* enum init_kind: started by that init's route */
+	const char *init_name;          /* handover --init NAME */
+	unsigned wait_s;                /* handover --wait SEC (0: the default) */
 	int nsets;                      /* argv options, applied after file/cmdline */
 	const char *set_key[64];
 	const char *set_val[64];
@@ -134,7 +139,11 @@ struct cmdline {
 
 /* Parse argv. argv[0] ending in "/shutdown" or equal to "shutdown" selects
  * exitrd mode, where unknown options (systemd's --log-level= ...) are
- * ignored. Returns 0, or -EINVAL with a message in err. */
+ * ignored. The init routes (docs/init-*.md) are recognised by their argv:
+ * `--system -r|-p|-h|-k` (dinit), `/sbin/init --init` (sysvinit's re-exec),
+ * argv[0] "finish" (s6-svscan), `--from NAME` (busybox's ::restart: line);
+ * they set entry and may leave the action for handover_decode().
+ * Returns 0, or -EINVAL with a message in err. */
 int cmdline_parse(int argc, char **argv, struct cmdline *ret, char *err, size_t errsz);
 /* defaults < file < kernel cmdline < argv, with warnings to the log. */
 void config_build(struct config *c, const struct cmdline *cl, const char *cmdline_path);

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "final.h"
 #include "budget.h"
+#include "handover.h"
 #include "keeper.h"
 #include "log.h"
 #include "pivot.h"
@@ -136,7 +137,12 @@ int main(int argc, char **argv)
 	char err[256];
 	uint64_t start_us = now_us();
 	bool bad = cmdline_parse(argc, argv, &cl, err, sizeof(err)) < 0;
+	int r;
 
+	/* issue 16 (inits): the handover helper, dinit calls that are not
+	 * ours, and the action an init route passed to PID 1 */
+	if (!bad && (r = handover_entry(&cl, argv)) >= 0)
+		return r;
 	if (getpid() == 1) {
 		if (bad) {
 			fprintf(stderr, "shutdownfs: %s\n", err);

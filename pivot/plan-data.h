@@ -11,6 +11,7 @@
 
 #include "blockgraph.h"
 #include "config.h"
+#include "handover.h"
 #include "hooks.h"
 #include "skel-check.h"
 
@@ -21,6 +22,7 @@ struct plan_paths {
 	const char *proc;       /* "/proc" */
 	bool whole_machine;
 	bool probe;             /* ask libblkid what devices hold */
+	const char *root;       /* where /etc and /run are read for the init route; NULL: "" */
 };
 
 struct plan_mount {
@@ -58,6 +60,7 @@ struct plan {
 	int skel_r;                     /* skel_check_stat() result */
 	char skel_why[PATH_MAX + 64];
 	struct skel_stat skel_st;
+	struct init_route route;        /* how PID 1 can exec us (handover-detect.c) */
 	unsigned nwarn;
 	char warn[PLAN_WARN_MAX][PATH_MAX + 128];
 };

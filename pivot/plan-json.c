@@ -174,6 +174,21 @@ static void json_setup(struct json *j, const struct plan *p)
 	json_close(j, '}');
 }
 
+static void json_route(struct json *j, const struct init_route *r)
+{
+	json_open(j, "init", '{');
+	json_str(j, "name", init_kind_name(r->kind));
+	json_str(j, "exe", r->exe[0] ? r->exe : NULL);
+	json_str(j, "comm", r->comm);
+	json_str(j, "route", r->route);
+	if (r->setup < 0)
+		json_null(j, "set_up");
+	else
+		json_bool(j, "set_up", r->setup > 0);
+	json_str(j, "why", r->setup_why[0] ? r->setup_why : NULL);
+	json_close(j, '}');
+}
+
 void plan_print_json(FILE *f, const struct plan *p)
 {
 	struct json j;
@@ -193,6 +208,7 @@ void plan_print_json(FILE *f, const struct plan *p)
 	json_swaps_procs(&j, p);
 	json_hooks(&j, p);
 	json_setup(&j, p);
+	json_route(&j, &p->route);
 	json_open(&j, "warnings", '[');
 	for (i = 0; i < p->nwarn; i++)
 		json_str(&j, NULL, p->warn[i]);

@@ -223,6 +223,17 @@ static void print_config(FILE *f, const struct plan *p)
 			plan_config_value(p->c, k, val, sizeof(val)), config_src_name(p->c->src[k]));
 }
 
+static void print_route(FILE *f, const struct plan *p, bool colour)
+{
+	const struct init_route *r = &p->route;
+
+	fprintf(f, "  PID 1: %s (%s)\n", init_kind_name(r->kind), r->exe[0] ? r->exe : r->comm);
+	fprintf(f, "  route: %s\n", r->route);
+	if (r->setup >= 0)
+		fprintf(f, "  set up: %s%s%s (%s)\n", colour ? (r->setup ? GREEN : YELLOW) : "",
+			r->setup ? "yes" : "no", colour ? RESET : "", r->setup_why);
+}
+
 void plan_print_text(FILE *f, const struct plan *p, bool colour)
 {
 	const char *v = plan_skel_verdict(p);
@@ -267,6 +278,8 @@ void plan_print_text(FILE *f, const struct plan *p, bool colour)
 			p->skel_st.files);
 	else
 		fprintf(f, " (%s)\n", p->skel_why);
+	heading(f, colour, "init route (docs/init-*.md):");
+	print_route(f, p, colour);
 	heading(f, colour, "config:");
 	print_config(f, p);
 	heading(f, colour, "warnings:");

@@ -263,6 +263,7 @@ int plan_collect(struct plan *p, const struct config *c, const struct plan_paths
 	(void)read_mounts(p, paths->mountinfo);
 	read_procs(p, paths->proc);
 	read_hooks(p);
+	(void)init_route_probe(&p->route, paths->proc, paths->root ? paths->root : "");
 	p->skel_r = skel_check_fits(c->skel, c->ramfs_size, p->skel_why, sizeof(p->skel_why),
 				    &p->skel_st);
 	warn_stack(p);

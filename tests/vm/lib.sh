@@ -282,6 +282,7 @@ root_build() {
 	project_install
 	h=$(inputs_hash "$(cat "$BOX.stamp")" "$VMSRC/guest/rootinit" "$VMSRC/guest/standin" \
 		"$VMSRC/guest/freeze-pid1.c" \
+		"$VMSRC/guest/bbuser" "$VMSRC/guest/sysvuser" \
 		"$(tree_hash "$INST")" "$(dpkg-query -W -f '${Version}' systemd)" \
 		mkshutdownfs.sh "$(tree_hash hooks.d)" "$(tree_hash ramfs-skel)")
 	stamp_ok "$ROOTIMG" "$h" && [ -f "$ROOTIMG" ] && return 0
@@ -295,6 +296,8 @@ root_build() {
 	install -m 0755 "$VMSRC/guest/standin2" "$ROOTDIR/usr/lib/vmtest/standin2"
 	musl-gcc -static -Os -o "$ROOTDIR/usr/lib/vmtest/freeze-pid1" "$VMSRC/guest/freeze-pid1.c" ||
 		die "cannot build freeze-pid1"
+	install -m 0755 "$VMSRC/guest/bbuser" "$ROOTDIR/usr/lib/vmtest/bbuser"
+	install -m 0755 "$VMSRC/guest/sysvuser" "$ROOTDIR/usr/lib/vmtest/sysvuser"
 	add_binary "$ROOTDIR" /lib/systemd/systemd-shutdown
 	modules_xz "$ROOTDIR"
 	cp -a "$INST/." "$ROOTDIR/"

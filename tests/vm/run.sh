@@ -541,6 +541,120 @@ sc_notify_serial() {
 
 ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
 luks_on_lvm lvm_on_luks hung_hook watchdog softdog report_clean report_degraded exit_clean exit_degraded notify_serial"
+# busybox init as PID 1 (an Alpine-like inittab: umount -a -r, swapoff -a
+# as ::shutdown: lines) with the shipped ::restart: line and wrapper; the
+# user types `poweroff` / `reboot`; SIGQUIT's path execs shutdownfs
+busybox_init_case() { # NAME ACTION
+	need_binary "$1" || return 0
+	boot_pair "$1" stack "vm.stage4=busybox-init vm.action=$2 vm.swap=/dev/mapper/vg0-swap"
+	expect_exit "$2"
+	grep -q "vmtest: the user types /sbin/$2" "$RUNLOG" || why "the user's $2 did not run"
+	grep -q 'shutdownfs: handover: SIGQUIT sent to busybox init' "$RUNLOG" ||
+		why "the wrapper did not hand over"
+	grep -q "shutdownfs: handover: action $2 from /run/shutdownfs.handover/action" "$RUNLOG" ||
+		why "shutdownfs did not read the action from the handover's state"
+	expect_summary action "$2" result clean crypt_left 0 left 0
+	expect_clean_disks
+	expect_verdict md_clean true
+	expect_md_stopped
+	report "$1"
+}
+sc_busybox_init_poweroff() { busybox_init_case busybox-init-poweroff poweroff; }
+sc_busybox_init_reboot() { busybox_init_case busybox-init-reboot reboot; }
+
+# sysvinit-core's programs, unpacked on the host (never installed there)
+# onto a small ext4 disk the guest copies them from; cached by version
+sysv_disk() {
+	SVIMG=$VM/sysvinit.ext4
+	d=$VM/sysvinit.d
+	ver=$(apt-cache policy sysvinit-core | sed -n 's/ *Candidate: //p')
+	h=$(inputs_hash "$ver")
+	stamp_ok "$SVIMG" "$h" && [ -f "$SVIMG" ] && return 0
+	rm -rf "$d" "$SVIMG"
+	mkdir -p "$d/debs" "$d/x" "$d/root/sbin"
+	(cd "$d/debs" && apt-get download sysvinit-core > /dev/null 2>&1) || return 1
+	dpkg-deb -x "$d"/debs/sysvinit-core_*.deb "$d/x" || return 1
+	for p in init shutdown halt; do
+		cp "$d/x/sbin/$p" "$d/root/sbin/$p"
+		ldd "$d/x/sbin/$p" | awk '/=> \// {print $3}' | while IFS= read -r lib; do
+			mkdir -p "$d/root/lib"
+			cp -L "$lib" "$d/root/lib/"
+		done
+	done
+	mke2fs -q -t ext4 -d "$d/root" "$SVIMG" 16M || return 1
+	stamp_set "$SVIMG" "$h"
+}
+
+# sysvinit's own /sbin/init as PID 1 on md RAID1 -> LUKS2 -> LVM; the user
+# types `shutdown -h now` or `reboot`; init runs the shipped rc script in
+# runlevel 0/6, whose handover binds shutdownfs over /sbin/init and asks
+# for the re-exec (telinit u)
+sysvinit_case() { # NAME SYSVCMD ACTION RUNLEVEL
+	need_binary "$1" || return 0
+	if ! sysv_disk; then
+		why "cannot download or unpack sysvinit-core"
+		report "$1"
+		return 0
+	fi
+	boot_pair "$1" stack "vm.stage4=sysvinit vm.sysvcmd=$2 vm.swap=/dev/mapper/vg0-swap" "ro:$SVIMG"
+	expect_exit "$3"
+	grep -q 'vmtest: the user types /sbin/' "$RUNLOG" || why "the user's command did not run"
+	grep -q 'shutdownfs: handover: asked sysvinit to re-exec through /run/initctl' "$RUNLOG" ||
+		why "the rc script did not hand over"
+	grep -q "shutdownfs: sysvinit state on fd 11: [0-9]* bytes, runlevel $4, closed" "$RUNLOG" ||
+		why "shutdownfs did not read sysvinit's state on fd 11"
+	expect_summary action "$3" result clean crypt_left 0 left 0
+	expect_clean_disks
+	expect_verdict md_clean true
+	expect_md_stopped
+	report "$1"
+}
+sc_sysvinit_shutdown_h() { sysvinit_case sysvinit-shutdown-h shutdown-h poweroff 0; }
+sc_sysvinit_reboot() { sysvinit_case sysvinit-reboot reboot reboot 6; }
+
+# Debian's runit and runit-init, unpacked on the host onto a small disk
+runit_disk() {
+	RNIMG=$VM/runit.ext4
+	d=$VM/runit.d
+	ver=$(apt-cache policy runit-init | sed -n 's/ *Candidate: //p')
+	h=$(inputs_hash "$ver")
+	stamp_ok "$RNIMG" "$h" && [ -f "$RNIMG" ] && return 0
+	rm -rf "$d" "$RNIMG"
+	mkdir -p "$d/debs" "$d/root"
+	(cd "$d/debs" && apt-get download runit runit-init > /dev/null 2>&1) || return 1
+	for deb in "$d"/debs/*.deb; do dpkg-deb -x "$deb" "$d/x" || return 1; done
+	mkdir -p "$d/root/sbin" "$d/root/lib/runit"
+	cp "$d/x/sbin/runit" "$d/root/sbin/"
+	cp "$d/x/lib/runit/shutdown" "$d/x/lib/runit/runit-init" "$d/root/lib/runit/"
+	mke2fs -q -t ext4 -d "$d/root" "$RNIMG" 8M || return 1
+	stamp_set "$RNIMG" "$h"
+}
+
+# runit-init has no exec route: stage 3's handover must refuse and change
+# nothing, and the check boot must find what runit leaves (the root not
+# unmounted: fs not clean); a FAIL here means the limit changed, and
+# docs/init-runit.md with it
+sc_runit_limit() {
+	need_binary runit-limit || return 0
+	if ! runit_disk; then
+		why "cannot download or unpack runit, runit-init"
+		report runit-limit
+		return 0
+	fi
+	boot_pair runit-limit stack "vm.stage4=runit vm.swap=/dev/mapper/vg0-swap" "ro:$RNIMG"
+	case $RUNRC in 124) why "guest did not stop within ${RUN_LIMIT}s" ;; esac
+	grep -q 'vmtest: the user types /sbin/shutdown -h now' "$RUNLOG" || why "the user's shutdown did not run"
+	grep -q 'shutdownfs: handover: runit: no route to hand over by' "$RUNLOG" ||
+		why "the handover did not refuse runit"
+	grep -q 'vmtest: runit stage 3: handover exited 3' "$RUNLOG" || why "handover did not exit 3"
+	if grep -q 'shutdownfs: summary' "$RUNLOG"; then why "shutdownfs ran under runit"; fi
+	expect_verdict fs_clean false
+	report runit-limit
+}
+
+ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
+luks_on_lvm lvm_on_luks hung_hook watchdog softdog busybox_init_poweroff busybox_init_reboot
+sysvinit_shutdown_h sysvinit_reboot runit_limit"
 
 # a rig that could not be prepared is a failure of the tier, not silence
 PREPARED=""
