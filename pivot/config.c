@@ -52,6 +52,7 @@ void config_defaults(struct config *c)
 	snprintf(c->watchdog, sizeof(c->watchdog), "auto");
 	c->ramfs_size = 256ULL << 20;
 	snprintf(c->file, sizeof(c->file), "%s", CONFIG_DEFAULT_FILE);
+	c->container_exit = -1;
 }
 
 /* "5", "2.5", "2.5s", "500ms" -> ms, at most max_s seconds. */

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "exitrd.h"
 #include "shutdownfs.h"
 
 #ifndef PREFIX
@@ -55,6 +56,8 @@ struct config {
 	enum config_src src[KEY__MAX];
 	char file[PATH_MAX];            /* the config file consulted */
 	bool file_used;                 /* it existed, was safe, and was read */
+	int container_exit;             /* systemd's exit verb: PID 1's status in a
+					 * container (exitrd.c); -1: none */
 };
 
 void config_defaults(struct config *c);
@@ -100,14 +103,17 @@ struct cmdline {
 	unsigned long long start_us;    /* --start-us: stage 1's start, CLOCK_MONOTONIC */
 	int old_guard;                  /* --old-guard: stage 1's guardian, to replace */
 	unsigned killed;                /* --killed: SIGKILLs sent in stage 1 */
+	struct exitrd_args sd;          /* exitrd mode: what systemd-shutdown passed */
 	int nsets;                      /* argv options, applied after file/cmdline */
 	const char *set_key[64];
 	const char *set_val[64];
 };
 
 /* Parse argv. argv[0] ending in "/shutdown" or equal to "shutdown" selects
- * exitrd mode, where unknown options (systemd's --log-level= ...) are
- * ignored. Returns 0, or -EINVAL with a message in err. */
+ * exitrd mode, where systemd-shutdown's options (--log-level= ...) are read
+ * into cl->sd (exitrd.h), other unknown options and extra words after the
+ * verb are ignored with a warning, as systemd-shutdown does. Returns 0, or
+ * -EINVAL with a message in err. */
 int cmdline_parse(int argc, char **argv, struct cmdline *ret, char *err, size_t errsz);
 /* defaults < file < kernel cmdline < argv, with warnings to the log. */
 void config_build(struct config *c, const struct cmdline *cl, const char *cmdline_path);

@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "exitrd.h"
 #include "guard.h"
 #include "guard-watchdog.h"
 #include "log.h"
@@ -125,8 +126,7 @@ void watchdog_start(const struct config *c, uint64_t deadline_at)
 	int t, r;
 
 	/* systemd-shutdown hands over an armed watchdog (exitrd mode) */
-	if (usec && *usec)
-		wd_cap = (int)((strtoull(usec, NULL, 10) + 999999) / 1000000);
+	wd_cap = exitrd_watchdog_s(usec);
 	if (strcmp(c->watchdog, "off") == 0) {
 		if (wd_cap)
 			log_notice("watchdog: off here; the one systemd armed (%d s) stays armed", wd_cap);

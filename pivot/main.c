@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "exitrd.h"
 #include "final.h"
 #include "guard.h"
 #include "hooks.h"
@@ -148,6 +149,9 @@ static _Noreturn void run(enum action a, uint64_t start, const char *oldroot, in
 	stats.crypt_left = dm_crypt_left(&s);
 	stats.left += (unsigned)(ramfs ? umount_count(&s) : 0) + blockgraph_left(&s, true);
 	final_summary(a, &stats, start);
+	/* systemd helper (issue 14): systemd's `exit` verb in a container ends
+	 * PID 1 with its --exit-code; on the host it returns (poweroff) */
+	exitrd_container_exit(&cfg);
 	guard_step("reboot");
 	final_action(a, &cfg, &stats);
 }
