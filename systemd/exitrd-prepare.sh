@@ -59,8 +59,23 @@ sizes() {
 	[ -n "$size_k" ] || size_k=$(((bin_k + skel_k) * 5 / 4 + 1024))
 }
 
+# Only a shutdown needs it: the unit is also stopped when the package is
+# removed, and an exitrd made then would hold RAM until the next boot.
+# Without systemctl (a test, another init) or with --now, go ahead.
+shutting_down() {
+	[ "${1:-}" != --now ] || return 0
+	command -v systemctl >/dev/null 2>&1 || return 0
+	state=$(systemctl is-system-running 2>/dev/null) || :
+	case $state in
+	initializing|starting|running|degraded|maintenance)
+		msg "the system is $state, not shutting down: nothing prepared (--now to force)"
+		return 1 ;;
+	esac
+}
+
 main() {
 	t0=$(now_ms)
+	shutting_down "$@" || exit 0
 	[ -x "$bin" ] || fail "$bin: missing or not executable"
 	sizes
 	drop_old
