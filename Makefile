@@ -129,7 +129,7 @@ install-systemd:
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/shutdownfs-exitrd.service
 	$(SUBST) systemd/exitrd-prepare.sh > $(DESTDIR)$(LIBDIR)/exitrd-prepare
 	chmod 0755 $(DESTDIR)$(LIBDIR)/exitrd-prepare
-	for u in dracut-shutdown.service mkinitcpio-generate-shutdown-ramfs.service; do \
+	for u in dracut-shutdown.service mkinitcpio-generate-shutdown-ramfs.service mdadm-shutdown.service; do \
 		install -d $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.d && \
 		install -m 0644 systemd/yield-to-shutdownfs.conf $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.d/shutdownfs.conf || exit 1; \
 	done

@@ -49,7 +49,7 @@ drop_old() {
 }
 
 sizes() {
-	bin_k=$(du -sk -- "$bin" | cut -f1)
+	bin_k=$((($(wc -c < "$bin") + 1023) / 1024))
 	skel_k=0
 	if [ -d "$skel" ]; then
 		skel_k=$(du -sk -- "$skel" | cut -f1)
@@ -59,23 +59,18 @@ sizes() {
 	[ -n "$size_k" ] || size_k=$(((bin_k + skel_k) * 5 / 4 + 1024))
 }
 
-# Only a shutdown needs it: the unit is also stopped when the package is
-# removed, and an exitrd made then would hold RAM until the next boot.
-# Without systemctl (a test, another init) or with --now, go ahead.
-shutting_down() {
-	[ "${1:-}" != --now ] || return 0
-	command -v systemctl >/dev/null 2>&1 || return 0
-	state=$(systemctl is-system-running 2>/dev/null) || :
-	case $state in
-	initializing|starting|running|degraded|maintenance)
-		msg "the system is $state, not shutting down: nothing prepared (--now to force)"
-		return 1 ;;
-	esac
-}
+# The unit is also stopped when the package is removed (its prerm drops this
+# flag first): an exitrd made then would hold RAM until the next boot.
+# systemctl is-system-running would tell too, but costs seconds under load.
+skip_flag=${SHUTDOWNFS_EXITRD_SKIP:-/run/shutdownfs-exitrd.skip}
 
 main() {
 	t0=$(now_ms)
-	shutting_down "$@" || exit 0
+	if [ -e "$skip_flag" ] && [ "${1:-}" != --now ]; then
+		rm -f -- "$skip_flag"
+		msg "$skip_flag: the package is being removed, nothing prepared"
+		exit 0
+	fi
 	[ -x "$bin" ] || fail "$bin: missing or not executable"
 	sizes
 	drop_old
@@ -85,6 +80,7 @@ main() {
 	mount -t tmpfs -o "mode=0755,nosuid,nodev,size=${size_k}k" shutdownfs-exitrd "$dir" ||
 		fail "cannot mount a tmpfs on $dir"
 	mounted=1
+	t1=$(now_ms)
 	if [ -d "$skel" ]; then
 		err=$(cp -a -- "$skel/." "$dir/" 2>&1) || fail "copying $skel: $(printf '%s' "$err" | head -n 1)"
 	fi
@@ -96,7 +92,8 @@ main() {
 	# proves what systemd-shutdown will need: exec from there (not PID 1,
 	# so the binary only prints its version)
 	"$dir/shutdown" --version >/dev/null 2>&1 || fail "$dir/shutdown does not run"
-	msg "$dir ready for systemd-shutdown: $(du -sk -- "$dir" | cut -f1) KiB (skeleton ${skel_k} KiB), $(($(now_ms) - t0)) ms"
+	t2=$(now_ms)
+	msg "$dir ready for systemd-shutdown: skeleton ${skel_k} KiB + shutdownfs ${bin_k} KiB, copied in $((t2 - t1)) ms, $((t2 - t0)) ms in all"
 }
 
 main "$@"

@@ -113,10 +113,14 @@ prep_case no-binary SHUTDOWNFS_BIN=/usr/sbin/nosuch 'nosuch: missing or not exec
 prep_case tmpfs-full SHUTDOWNFS_EXITRD_SIZE_K=64 'copying /usr/sbin/shutdownfs'
 prep_case run-read-only SHUTDOWNFS_EXITRD_DIR=/sys/initramfs 'cannot create /sys/initramfs'
 
-# No skeleton: the exitrd holds the binary only, and still hands over.
+# The package's removal flag: nothing prepared. No skeleton: the exitrd holds
+# the binary only, and still hands over. Run again: it replaces the first.
 ns_begin
 base_data
 cat >> "$W/post.sh" <<'S'
+: > /run/sk
+SHUTDOWNFS_EXITRD_SKIP=/run/sk sh /usr/lib/shutdownfs/exitrd-prepare &&
+	[ ! -e /run/initramfs/shutdown ] && [ ! -e /run/sk ] && echo PREP-SKIPPED
 SHUTDOWNFS_SKEL=/usr/lib/shutdownfs/none sh /usr/lib/shutdownfs/exitrd-prepare
 sh /usr/lib/shutdownfs/exitrd-prepare
 n=$(awk '$5 == "/run/initramfs"' /proc/self/mountinfo | wc -l)
@@ -126,7 +130,7 @@ S
 switch_root_initramfs
 echo 'exec /shutdown reboot --log-level=6 --timeout=90000000us --log-target=kmsg' >> "$W/post.sh"
 ns_run
-judge ns/exitrd-prepare-no-skel-then-again "check_signal 129" check_images_clean \
-	"check_log 'no skeleton at /usr/lib/shutdownfs/none'" "check_log PREP-ONE-MOUNT" \
+judge ns/exitrd-prepare-skip-no-skel-again "check_signal 129" check_images_clean \
+	"check_log PREP-SKIPPED" "check_log 'no skeleton at /usr/lib/shutdownfs/none'" "check_log PREP-ONE-MOUNT" \
 	"check_log PREP-SKEL-COPIED" "check_summary action=reboot result=clean left=0"
 ns_end

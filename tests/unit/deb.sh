@@ -50,6 +50,7 @@ for f in ./usr/sbin/shutdownfs ./usr/sbin/mkshutdownfs ./usr/lib/shutdownfs/exit
 	./lib/systemd/system/shutdownfs-exitrd.service \
 	./lib/systemd/system/dracut-shutdown.service.d/shutdownfs.conf \
 	./lib/systemd/system/mkinitcpio-generate-shutdown-ramfs.service.d/shutdownfs.conf \
+	./lib/systemd/system/mdadm-shutdown.service.d/shutdownfs.conf \
 	./usr/share/man/man8/shutdownfs.8.gz ./usr/share/man/man8/mkshutdownfs.8.gz \
 	./usr/share/man/man5/shutdownfs.conf.5.gz ./etc/shutdownfs.conf \
 	./usr/share/doc/shutdownfs/copyright; do
@@ -90,6 +91,14 @@ if grep -qx 'interest-noawait /sbin/lvm' "$T/ctl/triggers" &&
 	ok trigger
 else
 	ko trigger "no file trigger on lvm/cryptsetup/mdadm, or postinst ignores it"
+fi
+if grep -q 'shutdownfs-exitrd.skip' "$T/ctl/prerm" &&
+	grep -q "deb-systemd-invoke stop 'shutdownfs-exitrd.service'" "$T/ctl/prerm" &&
+	[ "$(grep -n 'shutdownfs-exitrd.skip' "$T/ctl/prerm" | head -n 1 | cut -d: -f1)" -lt \
+		"$(grep -n 'deb-systemd-invoke stop' "$T/ctl/prerm" | cut -d: -f1)" ]; then
+	ok prerm
+else
+	ko prerm "prerm does not flag the removal before stopping the unit"
 fi
 if grep -qx '/etc/shutdownfs.conf' "$T/ctl/conffiles"; then ok conffile
 else ko conffile "/etc/shutdownfs.conf is not a conffile"; fi

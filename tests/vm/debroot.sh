@@ -30,6 +30,13 @@ debroot_image() {
 		echo "$dr_img"
 		return 0
 	fi
+	# only the path goes to stdout
+	debroot_build "$dr_pkgs" "$dr_hook" >&2
+	echo "$dr_img"
+}
+
+debroot_build() {
+	dr_pkgs=$1 dr_hook=$2
 	msg "building Debian root '$dr_name' with mmdebstrap ($DEBROOT_SUITE)"
 	rm -f "$dr_dir/$dr_name"-*.ext4 "$dr_dir/$dr_name"-*.ext4.stamp
 	dr_tree=$dr_dir/$dr_name.tree
@@ -65,5 +72,4 @@ debroot_image() {
 	rm -rf "$dr_tree"
 	stamp_set "$dr_img" "$dr_hash"
 	msg "Debian root '$dr_name': $dr_img (${dr_mb} MiB)"
-	echo "$dr_img"
 }
