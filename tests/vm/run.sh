@@ -307,6 +307,14 @@ expect_handover_teardown() {
 		why "md0_crypt was not removed"
 }
 
+# dracut is installed: its shutdown unit and mdadm's skipped by our drop-ins
+expect_yielded() {
+	for u in dracut-shutdown.service mdadm-shutdown.service; do
+		grep -q "vmtest: $u: loaded, condition no, inactive" "$RUNLOG" ||
+			why "$u did not yield /run/initramfs ($(grep -o "vmtest: $u: .*" "$RUNLOG"))"
+	done
+}
+
 expect_systemd_boot() {
 	grep -q 'vmtest: multi-user reached' "$RUNLOG" || why "multi-user.target not reached"
 	grep -q 'vmtest: multi-user reached.*/run: [^ ]*noexec' "$RUNLOG" ||
@@ -318,13 +326,14 @@ expect_systemd_boot() {
 # hands over, every layer is closed
 sc_systemd() {
 	need_binary systemd || return 0
-	sd_boot_pair systemd ""
+	sd_boot_pair systemd "$SD_SLOW"
 	expect_exit poweroff
 	expect_systemd_boot
 	grep -q "vmtest: shutdownfs-exitrd.service: active; /run/initramfs: 0 entries" "$RUNLOG" ||
 		why "the unit was not active, or /run/initramfs held something during uptime"
 	grep -q 'exitrd-prepare: /run/initramfs ready for systemd-shutdown' "$RUNLOG" ||
 		why "the unit's ExecStop did not prepare /run/initramfs"
+	expect_yielded
 	expect_handover_teardown
 	expect_summary action poweroff result clean crypt_left 0 left 0 ro 0 detached 0
 	expect_clean_disks
@@ -335,7 +344,7 @@ sc_systemd() {
 
 sc_systemd_reboot() {
 	need_binary systemd-reboot || return 0
-	sd_boot_pair systemd-reboot "vm.sdaction=reboot"
+	sd_boot_pair systemd-reboot "vm.sdaction=reboot $SD_SLOW"
 	expect_exit reboot
 	expect_systemd_boot
 	expect_handover_teardown
