@@ -14,13 +14,15 @@ case $PREFIX in @*) PREFIX=/usr ;; esac
 dir=${SHUTDOWNFS_EXITRD_DIR:-/run/initramfs}
 skel=${SHUTDOWNFS_SKEL:-$PREFIX/lib/shutdownfs/skel}
 bin=${SHUTDOWNFS_BIN:-$PREFIX/sbin/shutdownfs}
-# tmpfs size in KiB; default: what is copied, plus a quarter, plus 1 MiB
+# tmpfs size cap in KiB (default: a quarter of the RAM)
 size_k=${SHUTDOWNFS_EXITRD_SIZE_K:-}
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 
 me=exitrd-prepare
 mounted=0
+nl='
+'
 
 msg() { printf '%s: %s\n' "$me" "$*"; }
 
@@ -33,11 +35,22 @@ fail() {
 	exit 1
 }
 
-# busybox's date may lack %N: /proc/uptime has centiseconds everywhere
-now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+# Few programs run here: at shutdown, under load, every exec costs (under
+# QEMU TCG about a second each); shell builtins do the rest.
+now_ms() {
+	read -r nm_up nm_rest < /proc/uptime
+	: "$nm_rest"
+	nm_cs=${nm_up#*.}
+	nm_cs=${nm_cs#0}
+	echo $((${nm_up%.*} * 1000 + ${nm_cs:-0} * 10))
+}
 
 is_mountpoint() {
-	awk -v d="$1" '$5 == d { found = 1 } END { exit !found }' /proc/self/mountinfo
+	while read -r im_id im_parent im_dev im_root im_mp im_rest; do
+		: "$im_id" "$im_parent" "$im_dev" "$im_root" "$im_rest"
+		[ "$im_mp" != "$1" ] || return 0
+	done < /proc/self/mountinfo
+	return 1
 }
 
 # An exitrd made earlier in this boot (the unit restarted): replace it.
@@ -48,15 +61,11 @@ drop_old() {
 	fi
 }
 
-sizes() {
-	bin_k=$((($(wc -c < "$bin") + 1023) / 1024))
-	skel_k=0
-	if [ -d "$skel" ]; then
-		skel_k=$(du -sk -- "$skel" | cut -f1)
-	else
-		msg "no skeleton at $skel (run mkshutdownfs): the exitrd holds only shutdownfs, no hooks" >&2
-	fi
-	[ -n "$size_k" ] || size_k=$(((bin_k + skel_k) * 5 / 4 + 1024))
+# The tmpfs's cap (a cap reserves nothing): a quarter of the RAM, far above
+# any skeleton, without measuring it (du would be one more program);
+# SHUTDOWNFS_EXITRD_SIZE_K sets it in KiB.
+size_opt() {
+	if [ -n "$size_k" ]; then echo "${size_k}k"; else echo 25%; fi
 }
 
 # The unit is also stopped when the package is removed (its prerm drops this
@@ -72,28 +81,35 @@ main() {
 		exit 0
 	fi
 	[ -x "$bin" ] || fail "$bin: missing or not executable"
-	sizes
+	what="the skeleton and shutdownfs"
+	if [ ! -d "$skel" ]; then
+		msg "no skeleton at $skel (run mkshutdownfs): the exitrd holds only shutdownfs, no hooks" >&2
+		what="shutdownfs alone"
+	fi
 	drop_old
-	mkdir -p -- "$dir" 2>/dev/null || fail "cannot create $dir (is /run full or read-only?)"
+	if [ ! -d "$dir" ]; then
+		mkdir -p -- "$dir" 2>/dev/null || fail "cannot create $dir (is /run full or read-only?)"
+	fi
 	# not noexec: systemd-shutdown checks access(shutdown, X_OK) and
 	# Debian's initramfs-tools mounts /run noexec
-	mount -t tmpfs -o "mode=0755,nosuid,nodev,size=${size_k}k" shutdownfs-exitrd "$dir" ||
+	mount -t tmpfs -o "mode=0755,nosuid,nodev,size=$(size_opt)" shutdownfs-exitrd "$dir" ||
 		fail "cannot mount a tmpfs on $dir"
 	mounted=1
 	t1=$(now_ms)
 	if [ -d "$skel" ]; then
-		err=$(cp -a -- "$skel/." "$dir/" 2>&1) || fail "copying $skel: $(printf '%s' "$err" | head -n 1)"
+		err=$(cp -a -- "$skel/." "$dir/" 2>&1) || fail "copying $skel: ${err%%"$nl"*}"
 	fi
 	# /shutdown last, and atomically: a half-copied one must never be run
-	if ! err=$(cp -- "$bin" "$dir/.shutdown.new" 2>&1 && chmod 0755 "$dir/.shutdown.new" &&
+	# (cp -p keeps the installed 0755)
+	if ! err=$(cp -p -- "$bin" "$dir/.shutdown.new" 2>&1 &&
 		mv -f -- "$dir/.shutdown.new" "$dir/shutdown" 2>&1); then
-		fail "copying $bin: $(printf '%s' "$err" | head -n 1)"
+		fail "copying $bin: ${err%%"$nl"*}"
 	fi
 	# proves what systemd-shutdown will need: exec from there (not PID 1,
 	# so the binary only prints its version)
 	"$dir/shutdown" --version >/dev/null 2>&1 || fail "$dir/shutdown does not run"
 	t2=$(now_ms)
-	msg "$dir ready for systemd-shutdown: skeleton ${skel_k} KiB + shutdownfs ${bin_k} KiB, copied in $((t2 - t1)) ms, $((t2 - t0)) ms in all"
+	msg "$dir ready for systemd-shutdown: $what copied in $((t2 - t1)) ms, $((t2 - t0)) ms in all"
 }
 
 main "$@"
