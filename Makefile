@@ -6,6 +6,9 @@ SBINDIR   ?= $(PREFIX)/sbin
 LIBDIR    ?= $(PREFIX)/lib/shutdownfs
 MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+# systemd's unit directory as its pkg-config file says (Debian 12:
+# /lib/systemd/system), else the classic place
+SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
 DESTDIR   ?=
 
 B         ?= build
@@ -40,7 +43,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps check unit ns vm install demo fuzz fuzz-replay bench clean distclean shellcheck
+.PHONY: all deps check unit ns vm install install-systemd demo fuzz fuzz-replay bench clean distclean shellcheck
 all: $(B)/shutdownfs
 
 deps: $(DEPS)/.stamp $(B)/.host-deps
@@ -82,7 +85,7 @@ ns: all
 vm: all
 	sh tests/vm/run.sh
 
-FUZZ_SRCS := pivot/config.c pivot/config-file.c pivot/cmdline.c pivot/log.c pivot/action.c pivot/scope.c pivot/sysfs.c pivot/swaps.c
+FUZZ_SRCS := pivot/config.c pivot/config-file.c pivot/cmdline.c pivot/exitrd.c pivot/log.c pivot/action.c pivot/scope.c pivot/sysfs.c pivot/swaps.c
 $(B)/fuzz/fuzz-config: tests/fuzz/fuzz-config.c $(FUZZ_SRCS) $(HDRS) $(B)/.host-deps
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(CPPFLAGS) -Ipivot -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SRCS) $(HOST_LIBS)
@@ -114,6 +117,22 @@ install: all
 	[ -e $(DESTDIR)$(SYSCONFDIR)/shutdownfs.conf ] || install -m 0644 docs/shutdownfs.conf $(DESTDIR)$(SYSCONFDIR)/shutdownfs.conf
 	for m in docs/*.8; do [ -e "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/ || :; done
 	for m in docs/*.5; do [ -e "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man5/ || :; done
+	$(MAKE) --no-print-directory install-systemd
+
+# systemd's exitrd: the unit (enable it: systemctl enable shutdownfs-exitrd),
+# its ExecStop helper, and the drop-ins that make dracut's and mkinitcpio's
+# shutdown units yield /run/initramfs while it is enabled
+SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBDIR@|$(LIBDIR)|g'
+install-systemd:
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(LIBDIR)
+	$(SUBST) systemd/shutdownfs-exitrd.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/shutdownfs-exitrd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/shutdownfs-exitrd.service
+	$(SUBST) systemd/exitrd-prepare.sh > $(DESTDIR)$(LIBDIR)/exitrd-prepare
+	chmod 0755 $(DESTDIR)$(LIBDIR)/exitrd-prepare
+	for u in dracut-shutdown.service mkinitcpio-generate-shutdown-ramfs.service mdadm-shutdown.service; do \
+		install -d $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.d && \
+		install -m 0644 systemd/yield-to-shutdownfs.conf $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.d/shutdownfs.conf || exit 1; \
+	done
 
 clean:
 	rm -rf $(B)/obj $(B)/unit $(B)/unit-asan $(B)/fuzz $(B)/shutdownfs

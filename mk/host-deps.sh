@@ -8,7 +8,7 @@ set -eu
 
 PACKAGES="gcc clang libclang-rt-14-dev libmount-dev libblkid-dev libkmod-dev
 pkg-config binutils busybox-static e2fsprogs util-linux mount coreutils
-shellcheck fuse3 libfuse3-dev kmod python3 file"
+shellcheck fuse3 libfuse3-dev kmod python3 file debhelper lintian"
 
 msg() { printf 'host-deps: %s\n' "$*" >&2; }
 die() { printf 'host-deps: error: %s\n' "$*" >&2; exit 1; }

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "handover.h"
+#include "exitrd.h"
 #include "log.h"
 
 static const char usage_text[] =
@@ -232,9 +233,13 @@ int cmdline_parse(int argc, char **argv, struct cmdline *cl, char *err, size_t e
 		const char *a = argv[i];
 
 		if (a[0] == '-' && a[1] == '-' && a[2]) {
+			/* systemd-shutdown's own options, some with a separate value */
+			if (exitrd && exitrd_parse_option(&cl->sd, argc, argv, &i))
+				continue;
 			r = parse_long(cl, argc, argv, &i, err, errsz);
-			/* systemd-shutdown passes --log-level= ... --exit-code=: ignore */
 			if (r < 0 && exitrd) {
+				if (!cl->sd.nunknown++)
+					cl->sd.unknown = a;
 				err[0] = '\0';
 				continue;
 			}
@@ -246,11 +251,18 @@ int cmdline_parse(int argc, char **argv, struct cmdline *cl, char *err, size_t e
 		}
 		if (!strcmp(a, "-h")) { cl->mode = MODE_HELP; return 0; }
 		if (!strcmp(a, "-v")) { (void)add_set(cl, "verbose", "yes", err, errsz); continue; }
+		if (have_verb && exitrd) {
+			/* systemd-shutdown: "Excess arguments, ignoring" */
+			if (!cl->sd.excess)
+				cl->sd.excess = a;
+			continue;
+		}
 		if (have_verb) {
 			snprintf(err, errsz, "unexpected argument '%s'", a);
 			return -EINVAL;
 		}
 		have_verb = true;
+		cl->sd.exit_verb = exitrd && strcmp(a, "exit") == 0;
 		if (!strcmp(a, "plan") && !exitrd && cl->mode == MODE_RUN) {
 			cl->mode = MODE_PLAN;
 			continue;
@@ -318,4 +330,6 @@ void config_apply_argv(struct config *c, const struct cmdline *cl)
 		config_warn_set(c, r, "option", key, cl->set_val[i]);
 	}
 	log_set_verbose(c->verbose);
+	if (cl->mode == MODE_EXITRD)
+		exitrd_apply(c, &cl->sd);
 }

@@ -57,6 +57,7 @@ void config_defaults(struct config *c)
 	c->report_routes = REPORT_ROUTES_AUTO;
 	snprintf(c->notify, sizeof(c->notify), "off");
 	snprintf(c->file, sizeof(c->file), "%s", CONFIG_DEFAULT_FILE);
+	c->container_exit = -1;
 }
 
 /* "5", "2.5", "2.5s", "500ms" -> ms, at most max_s seconds. */

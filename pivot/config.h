@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "exitrd.h"
 #include "shutdownfs.h"
 
 #ifndef PREFIX
@@ -67,6 +68,8 @@ struct config {
 	enum config_src src[KEY__MAX];
 	char file[PATH_MAX];            /* the config file consulted */
 	bool file_used;                 /* it existed, was safe, and was read */
+	int container_exit;             /* systemd's exit verb: PID 1's status in a
+					 * container (exitrd.c); -1: none */
 };
 
 /* Bounds. The deadline must leave the kill, an unmount pass and a sync
@@ -132,18 +135,21 @@ struct cmdline {
 	int entry;                      /* enum init_kind: started by that init's route */
 	const char *init_name;          /* handover --init NAME */
 	unsigned wait_s;                /* handover --wait SEC (0: the default) */
+	struct exitrd_args sd;          /* exitrd mode: what systemd-shutdown passed */
 	int nsets;                      /* argv options, applied after file/cmdline */
 	const char *set_key[64];
 	const char *set_val[64];
 };
 
 /* Parse argv. argv[0] ending in "/shutdown" or equal to "shutdown" selects
- * exitrd mode, where unknown options (systemd's --log-level= ...) are
- * ignored. The init routes (docs/init-*.md) are recognised by their argv:
- * `--system -r|-p|-h|-k` (dinit), `/sbin/init --init` (sysvinit's re-exec),
- * argv[0] "finish" (s6-svscan), `--from NAME` (busybox's ::restart: line);
- * they set entry and may leave the action for handover_decode().
- * Returns 0, or -EINVAL with a message in err. */
+ * exitrd mode, where systemd-shutdown's options (--log-level= ...) are read
+ * into cl->sd (exitrd.h), other unknown options and extra words after the
+ * verb are ignored with a warning, as systemd-shutdown does. The init
+ * routes (docs/init-*.md) are recognised by their argv: `--system
+ * -r|-p|-h|-k` (dinit), `/sbin/init --init` (sysvinit's re-exec), argv[0]
+ * "finish" (s6-svscan), `--from NAME` (busybox's ::restart: line); they set
+ * entry and may leave the action for handover_decode(). Returns 0, or
+ * -EINVAL with a message in err. */
 int cmdline_parse(int argc, char **argv, struct cmdline *ret, char *err, size_t errsz);
 /* defaults < file < kernel cmdline < argv, with warnings to the log. */
 void config_build(struct config *c, const struct cmdline *cl, const char *cmdline_path);

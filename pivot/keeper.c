@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exitrd.h"
 #include "final.h"
 #include "budget.h"
 #include "keeper.h"
@@ -318,6 +319,9 @@ static _Noreturn void keeper_finish(struct run_state *rs, bool cut_short)
 	if (!rs->summary_done)
 		(void)spawn_call(report_child, rs, REPORT_TIMEOUT_MS, "report");
 	watchdog_ping();
+	/* systemd's `exit` verb in a container ends PID 1 with its
+	 * --exit-code; on a machine it returns, and the action is poweroff */
+	exitrd_container_exit(&rs->cfg);
 	final_action(rs->action, &rs->cfg, &rs->stats, rs->crypt_known);
 }
 

@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "exitrd.h"
 #include "watchdog.h"
 #include "log.h"
 #include "modules.h"
@@ -124,8 +125,7 @@ void watchdog_start(const struct config *c, uint64_t deadline_at)
 	int t, r;
 
 	/* systemd-shutdown hands over an armed watchdog (exitrd mode) */
-	if (usec && *usec)
-		wd_cap = (int)((strtoull(usec, NULL, 10) + 999999) / 1000000);
+	wd_cap = exitrd_watchdog_s(usec);
 	if (wd_fd >= 0)
 		return;
 	if (strcmp(c->watchdog, "off") == 0) {

@@ -7,6 +7,8 @@ set -eu
 
 # shellcheck source=tests/vm/lib.sh
 . tests/vm/lib.sh
+# shellcheck source=tests/vm/sd.sh
+. tests/vm/sd.sh
 
 # --- assertions on what the run and check boots printed ----------------------------------
 
@@ -655,6 +657,92 @@ sc_runit_limit() {
 ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
 luks_on_lvm lvm_on_luks hung_hook watchdog softdog busybox_init_poweroff busybox_init_reboot
 sysvinit_shutdown_h sysvinit_reboot runit_limit"
+# --- a real systemd machine (sd.sh): Debian 12 root, the package installed ------------
+
+# md0 stopped, the root unmounted (not only remounted read-only) and the
+# LUKS mapping closed after systemd-shutdown handed over
+expect_handover_teardown() {
+	grep -q 'shutdownfs: exitrd: systemd-shutdown handed over' "$RUNLOG" ||
+		why "systemd-shutdown did not hand over to shutdownfs"
+	awk '/shutdownfs: exitrd: systemd-shutdown handed over/ {e = 1}
+		e && /md: md0 stopped/ {f = 1} END {exit !f}' "$RUNLOG" ||
+		why "md0 was not stopped after the handover"
+	awk '/shutdownfs: exitrd: systemd-shutdown handed over/ {e = 1}
+		e && /EXT4-fs \(dm-[0-9]+\): unmounting filesystem/ {f = 1} END {exit !f}' "$RUNLOG" ||
+		why "the root was not unmounted after the handover"
+	# the cryptsetup hook closes it, or the native teardown removes it
+	grep -q 'shutdownfs: \(dm-[0-9]* (md0_crypt): removed, key wiped\|hook teardown/30-cryptsetup: md0_crypt: closed\)' "$RUNLOG" ||
+		why "md0_crypt was not removed"
+}
+
+# dracut is installed: its shutdown unit and mdadm's skipped by our drop-ins
+expect_yielded() {
+	for u in dracut-shutdown.service mdadm-shutdown.service; do
+		grep -q "vmtest: $u: loaded, condition no, inactive" "$RUNLOG" ||
+			why "$u did not yield /run/initramfs ($(grep -o "vmtest: $u: .*" "$RUNLOG"))"
+	done
+}
+
+expect_systemd_boot() {
+	grep -q 'vmtest: multi-user reached' "$RUNLOG" || why "multi-user.target not reached"
+	grep -q 'vmtest: multi-user reached.*/run: [^ ]*noexec' "$RUNLOG" ||
+		why "/run was not noexec as Debian's initramfs-tools mounts it"
+}
+
+# `systemctl poweroff` on a Debian 12 systemd machine, the .deb installed:
+# shutdownfs-exitrd.service prepares /run/initramfs at stop, systemd-shutdown
+# hands over, every layer is closed
+sc_systemd() {
+	need_binary systemd || return 0
+	sd_boot_pair systemd "$SD_SLOW"
+	expect_exit poweroff
+	expect_systemd_boot
+	grep -q "vmtest: shutdownfs-exitrd.service: active; /run/initramfs: 0 entries" "$RUNLOG" ||
+		why "the unit was not active, or /run/initramfs held something during uptime"
+	grep -q 'exitrd-prepare: /run/initramfs ready for systemd-shutdown' "$RUNLOG" ||
+		why "the unit's ExecStop did not prepare /run/initramfs"
+	expect_yielded
+	expect_handover_teardown
+	expect_summary action poweroff result clean crypt_left 0 left 0 ro 0 detached 0
+	expect_clean_disks
+	expect_verdict md_clean true
+	report systemd
+	sd_note systemd
+}
+
+sc_systemd_reboot() {
+	need_binary systemd-reboot || return 0
+	sd_boot_pair systemd-reboot "vm.sdaction=reboot $SD_SLOW"
+	expect_exit reboot
+	expect_systemd_boot
+	expect_handover_teardown
+	expect_summary action reboot result clean crypt_left 0 left 0
+	expect_clean_disks
+	report systemd-reboot
+	sd_note systemd-reboot
+}
+
+# reference row, same disks: systemd alone (our unit masked for the boot)
+sc_systemd_alone() {
+	sd_boot_pair systemd-alone "systemd.mask=shutdownfs-exitrd.service"
+	expect_exit poweroff
+	expect_systemd_boot
+	if grep -q 'shutdownfs: ' "$RUNLOG"; then why "shutdownfs ran though its unit was masked"; fi
+	expect_verdict token true
+	report systemd-alone
+	sd_note systemd-alone
+}
+
+# what a systemd row left behind, as a note on stderr (for the report)
+sd_note() {
+	md=no luks=no
+	if awk '/exec stage4=systemctl/ {e = 1} e && /md: md0 stopped/ {f = 1} END {exit !f}' "$RUNLOG"; then md=yes; fi
+	if grep -q '(md0_crypt): removed\|md0_crypt: closed' "$RUNLOG"; then luks=yes; fi
+	msg "$1: shutdown $(sd_shutdown_ms || echo '?') ms guest time; md0 stopped: $md; md0_crypt removed: $luks; verdict: $(grep -o 'VERDICT {.*}' "$CHECKLOG")"
+}
+
+ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
+luks_on_lvm lvm_on_luks hung_hook watchdog softdog systemd systemd_alone"
 
 # a rig that could not be prepared is a failure of the tier, not silence
 PREPARED=""
@@ -669,12 +757,16 @@ main() {
 		return 0
 	fi
 	trap on_exit EXIT
-	vm_prepare
-	PREPARED=1
 	if [ $# -eq 0 ]; then
 		# shellcheck disable=SC2086
 		set -- $ALL
 	fi
+	# the busybox rig only when a scenario needs it, the Debian root likewise
+	case " $* " in *" systemd"*) sd_prepare ;; esac
+	for s; do
+		case $s in systemd*) ;; *) vm_prepare; break ;; esac
+	done
+	PREPARED=1
 	for s; do
 		s=$(echo "$s" | tr - _)
 		"sc_$s"
