@@ -55,16 +55,19 @@ expect_summary() { # KEY VALUE ...
 	done
 }
 
+# names carry the kernel when it is not the default: vm-6.12-stack
+VMTAG=$([ "$KERNEL" = 6.1 ] || echo "-$KERNEL")
+
 report() { # NAME
 	if [ -z "$WHY" ]; then
-		echo "PASS vm-$1"
+		echo "PASS vm$VMTAG-$1"
 	else
-		echo "FAIL vm-$1: $WHY (logs: $VM/logs/$1-*.log)"
+		echo "FAIL vm$VMTAG-$1: $WHY (logs: $VM/logs/$1-*.log)"
 	fi
 	WHY=""
 }
 
-skip() { echo "SKIP vm-$1: $2"; }
+skip() { echo "SKIP vm$VMTAG-$1: $2"; }
 
 need_binary() { # NAME: false (and SKIP) without build/shutdownfs
 	have_binary && return 0
@@ -287,14 +290,17 @@ sc_softdog() {
 	report softdog
 }
 
+# shellcheck source=tests/vm/scenarios-layouts.sh
+. tests/vm/scenarios-layouts.sh
+
 ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
-luks_on_lvm lvm_on_luks hung_hook watchdog softdog"
+luks_on_lvm lvm_on_luks hung_hook watchdog softdog $LAYOUT_SCENARIOS"
 
 # a rig that could not be prepared is a failure of the tier, not silence
 PREPARED=""
 on_exit() {
 	[ -n "$PREPARED" ] ||
-		echo "FAIL vm-setup: kernel, toolbox, root image or setup boot failed (stderr; $VM/logs/setup.log)"
+		echo "FAIL vm$VMTAG-setup: kernel, toolbox, root image or setup boot failed (stderr; $VM/logs/setup.log)"
 }
 
 main() {
@@ -309,10 +315,9 @@ main() {
 		# shellcheck disable=SC2086
 		set -- $ALL
 	fi
-	for s; do
-		s=$(echo "$s" | tr - _)
-		"sc_$s"
-	done
+	# shellcheck disable=SC2046 # a list of layout names
+	layouts_prepare $(scenario_layouts "$@")
+	scenarios_run "$@"
 }
 
 main "$@"
