@@ -7,9 +7,10 @@
 # modules loaded on demand in the guest (modload NAME), each with its own order
 LAYOUT_MODULES="raid1 dm_thin_pool dm_snapshot dm_raid raid456 raid10 dm_integrity xfs btrfs
 dm_cache dm_cache_smq"
-LAYOUT_PKGS="thin-provisioning-tools xfsprogs btrfs-progs"
+LAYOUT_PKGS="thin-provisioning-tools xfsprogs btrfs-progs kexec-tools"
 LAYOUT_TOOLS="/usr/sbin/integritysetup /usr/sbin/pdata_tools /usr/sbin/mkfs.xfs
-/usr/sbin/xfs_repair /usr/bin/btrfs /usr/sbin/mkfs.btrfs /usr/sbin/mdmon /usr/bin/kmod"
+/usr/sbin/xfs_repair /usr/bin/btrfs /usr/sbin/mkfs.btrfs /usr/sbin/mdmon /usr/bin/kmod
+/usr/sbin/kexec"
 # parallel boots (layout setups, scenarios); 2 cores, one vCPU each
 VM_JOBS=${VM_JOBS:-2}
 LAYOUT_LIMIT=${LAYOUT_LIMIT:-900}
@@ -25,7 +26,7 @@ layout_spec() {
 	integrity-md) echo "ima:160M imb:160M" ;;
 	xfs-lul) echo "xl0:400M" ;;
 	btrfs-luks) echo "bta:256M btb:256M" ;;
-	cache) echo "ca0:192M ca1:64M" ;;
+	cache) echo "ca0:192M ca1:96M" ;;
 	fixtures) echo "fxa:64M fxb:64M" ;;
 	*) return 1 ;;
 	esac
@@ -138,4 +139,19 @@ layouts_prepare() { # NAME...
 		fi
 	done
 	for p in $pids; do wait "$p" || :; done
+}
+
+# the kernel and initramfs on a small ext4 disk for the kexec scenario: the
+# run boot's kexec -l reads them from it
+kexec_disk() {
+	KEXECIMG=$VM/kexec.img
+	kh=$(inputs_hash "$(cat "$KDIR.stamp")" "$(cat "$INITRD.stamp")")
+	stamp_ok "$KEXECIMG" "$kh" && [ -f "$KEXECIMG" ] && return 0
+	rm -rf "$VM/kexec.d" "$KEXECIMG"
+	mkdir -p "$VM/kexec.d"
+	cp "$KIMG" "$VM/kexec.d/vmlinuz"
+	cp "$INITRD" "$VM/kexec.d/initrd"
+	mke2fs -q -t ext4 -L kexec -d "$VM/kexec.d" "$KEXECIMG" 96M || return 1
+	rm -rf "$VM/kexec.d"
+	stamp_set "$KEXECIMG" "$kh"
 }

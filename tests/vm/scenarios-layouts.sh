@@ -5,7 +5,8 @@
 # Sourced by tests/vm/run.sh (uses its expect_* and report helpers).
 
 # shellcheck disable=SC2034 # read by run.sh
-LAYOUT_SCENARIOS="thin raid5 raid10 lvmraid integrity integrity_md xfs_lul btrfs_luks cache fixtures"
+LAYOUT_SCENARIOS="thin raid5 raid10 lvmraid integrity integrity_md xfs_lul btrfs_luks cache kexec
+fixtures"
 
 # the layouts the given scenarios boot
 scenario_layouts() { # SCENARIO...
@@ -113,6 +114,33 @@ sc_cache() {
 	report cache
 }
 
+# shutdownfs kexec for real: the run boot loads a kernel and the initramfs
+# (kexec -l), shutdownfs tears the stack down (keys wiped: crypt_left=0) and
+# kexecs; the second kernel boots straight into the check of the same disks
+# and prints its VERDICT on the same console. A normal check boot follows.
+sc_kexec() {
+	need_binary kexec || return 0
+	if ! kexec_disk; then
+		why "could not make the kexec disk"
+		report kexec
+		return 0
+	fi
+	boot_pair kexec stack "vm.stage4=shutdownfs vm.hooks=native vm.action=kexec vm.kexec=/dev/vdc \
+vm.swap=/dev/mapper/vg0-swap" "ro:$KEXECIMG"
+	grep -q 'vmtest: kexec loaded' "$RUNLOG" || why "kexec -l failed in the run boot"
+	expect_summary action kexec result clean dm 3 md 1 crypt_left 0 left 0
+	expect_md_stopped
+	grep -q 'kexec_core: Starting new kernel' "$RUNLOG" || why "the kernel did not kexec"
+	sed -n '/kexec_core: Starting new kernel/,$p' "$RUNLOG" > "$VM/logs/kexec-second.log"
+	for k in fs_clean fsck token md_clean; do
+		v=$(verdict_get "$VM/logs/kexec-second.log" "$k")
+		[ "$v" = true ] || why "kexec'd check: $k=$v (want true)"
+	done
+	expect_exit poweroff
+	expect_clean_disks
+	report kexec
+}
+
 # each unit fixture tree against the graph the real kernel showed when the
 # setup boot built the same stack with the same names
 sc_fixtures() {
@@ -134,13 +162,16 @@ sc_fixtures() {
 	done
 }
 
-# scenarios VM_JOBS at a time, their lines printed in the order asked
+# scenarios VM_JOBS at a time, their lines printed in the order asked; the
+# wall-clock seconds of each go to $VM/out/seconds
 scenarios_run() { # SCENARIO...
 	mkdir -p "$VM/out"
+	: > "$VM/out/seconds"
 	queue=""
 	for s; do
 		s=$(echo "$s" | tr - _)
-		("sc_$s") > "$VM/out/$s" 2> "$VM/out/$s.err" &
+		(t0=$(date +%s); "sc_$s"; echo "$s $(($(date +%s) - t0))" >> "$VM/out/seconds") \
+			> "$VM/out/$s" 2> "$VM/out/$s.err" &
 		queue="$queue $s:$!"
 		# shellcheck disable=SC2086 # a list of words
 		set -- $queue

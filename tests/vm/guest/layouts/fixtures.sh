@@ -23,8 +23,8 @@ fx_luks() { # DEV NAME
 
 # everything down, the disks' first and last MiBs zeroed for the next stack
 fx_clean() {
-	umount /data 2> /dev/null
 	losetup -d /dev/loop0 2> /dev/null
+	umount /data 2> /dev/null
 	for d in $(dmsetup info -c --noheadings -o name 2> /dev/null); do dmsetup resume "$d" 2> /dev/null; done
 	vgchange -q -an vg0 > /dev/null 2>&1
 	dmsetup remove_all > /dev/null 2>&1

@@ -48,7 +48,7 @@ lay_lvmraid_check() {
 	# 0 LEN raid raid1 2 AA N/N idle ...
 	# shellcheck disable=SC2086 # split the status into fields
 	set -- $st
-	health=$5 ratio=$6 act=$7
+	health=$6 ratio=$7 act=$8
 	if [ "$health" != AA ] || [ "${ratio%/*}" != "${ratio#*/}" ] || [ "$act" != idle ]; then
 		MD=false
 		note "raid=$health,$ratio,$act"
