@@ -125,6 +125,8 @@ sc_kexec() {
 		report kexec
 		return 0
 	fi
+	# one qemu runs both kernels (each scenario runs in its own subshell)
+	RUN_LIMIT=$((RUN_LIMIT * 2))
 	boot_pair kexec stack "vm.stage4=shutdownfs vm.hooks=native vm.action=kexec vm.kexec=/dev/vdc \
 vm.swap=/dev/mapper/vg0-swap" "ro:$KEXECIMG"
 	grep -q 'vmtest: kexec loaded' "$RUNLOG" || why "kexec -l failed in the run boot"

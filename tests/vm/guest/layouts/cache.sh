@@ -12,7 +12,7 @@ lay_cache_setup() {
 	must lvcreate -q -y -L 160M -n root vgc /dev/vda
 	populate /dev/mapper/vgc-root root
 	must lvcreate -q -y --type cache-pool -L 48M -n fast vgc /dev/vdb
-	must lvconvert -q -y --type cache --cachepool vgc/fast --cachemode writeback vgc/root
+	must lvm lvconvert -q -y --type cache --cachepool vgc/fast --cachemode writeback vgc/root
 	must vgchange -q -an vgc
 }
 
