@@ -19,7 +19,7 @@ row() { # SCENARIO
 	t1=$(ts_ms "$log" 'reboot: \(Power down\|Restarting system\|System halted\)\|kexec_core: Starting new kernel')
 	st=$(grep -a -m 1 -o 'vmtest: exec stage4=[a-z0-9]*' "$log" | sed 's/.*=//')
 	res=$(summary_get "$log" result)
-	dm=$(summary_get "$log" dm) md=$(summary_get "$log" md) ms=$(summary_get "$log" ms)
+	dm=$(summary_get "$log" dm) md=$(summary_get "$log" md) ms=$(summary_get "$log" ms | tr -d '\r')
 	t2=$(ts_ms "$log" 'shutdownfs: stage 2 in the ramfs')
 	if [ -n "$t0" ] && [ -n "$t1" ]; then t="$((t1 - t0))"; else t="-"; fi
 	if [ -n "$t2" ] && [ -n "$t1" ]; then u="$((t1 - t2))"; else u="-"; fi
