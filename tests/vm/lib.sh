@@ -3,10 +3,18 @@
 # pristine disks (made in a setup boot) and a qemu runner with a wall-clock limit.
 # Sourced by tests/vm/run.sh, tests/vm/demo.sh and bench/vm-bench.sh, from the repo root.
 
-VM=${VM:-build/vm}
 VMSRC=tests/vm
+VMTOP=$(pwd)
+# KERNEL=6.1 (Debian 12, the default) or 6.12 (Debian 13, xz-compressed
+# modules, from trixie through its own apt state): each kernel has its own
+# build tree, so every cache (toolbox, root image, layouts) is per kernel.
 # Pinned kernel package; derived from linux-image-amd64 only if a mirror no longer has it.
-KPKG=${KPKG:-linux-image-6.1.0-56-amd64}
+KERNEL=${KERNEL:-6.1}
+case $KERNEL in
+6.1) VM=${VM:-build/vm} KPKG=${KPKG:-linux-image-6.1.0-56-amd64} KSUITE=host ;;
+6.12) VM=${VM:-build/vm-6.12} KPKG=${KPKG:-linux-image-6.12.117+deb13-amd64} KSUITE=trixie ;;
+*) printf 'vm: error: KERNEL=%s: want 6.1 or 6.12\n' "$KERNEL" >&2; exit 1 ;;
+esac
 VM_SMP=${VM_SMP:-1}
 VM_MEM=${VM_MEM:-512}
 # Guest modules: insmod order is computed from these with modprobe --show-depends.
@@ -16,6 +24,9 @@ af_alg algif_skcipher algif_hash i6300esb virtio_console"
 # when the command line carries ramoops.* (report scenarios)
 VM_MODULES_EXTRA="softdog ramoops"
 HOST_PKGS="qemu-system-x86 busybox-static cryptsetup-bin lvm2 dmsetup mdadm e2fsprogs kmod systemd xz-utils"
+# shellcheck source=tests/vm/layouts.sh
+. "$VMSRC/layouts.sh"
+HOST_PKGS="$HOST_PKGS $LAYOUT_PKGS"
 
 msg() { printf '%s\n' "vm: $*" >&2; }
 warn() { printf '%s\n' "vm: warning: $*" >&2; }
@@ -70,15 +81,40 @@ stamp_set() { printf '%s\n' "$2" > "$1.stamp"; }
 
 # --- kernel -----------------------------------------------------------------
 
+# apt-get/apt-cache for the kernel's suite: the host's own state, or a
+# separate one under $VM/apt holding only that suite's index (never the
+# host's sources, never a wildcard: packages are asked for by exact name)
+kapt() {
+	tool=$1
+	shift
+	if [ "$KSUITE" = host ]; then "$tool" "$@"; return; fi
+	case $VM in /*) a=$VM/apt ;; *) a=$VMTOP/$VM/apt ;; esac
+	"$tool" -o Dir::State="$a/state" -o Dir::State::status=/dev/null \
+		-o Dir::Etc::SourceList="$a/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+		-o Dir::Cache="$a/cache" -o Debug::NoLocking=1 "$@"
+}
+
+kapt_updated() {
+	if [ "$KSUITE" = host ]; then apt_updated; return; fi
+	[ -n "${KAPT_UPDATED:-}" ] && return 0
+	a=$VM/apt
+	mkdir -p "$a/state/lists/partial" "$a/cache/archives/partial"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $KSUITE main" \
+		> "$a/sources.list"
+	kapt apt-get -q update >&2 || warn "apt-get update ($KSUITE) failed"
+	KAPT_UPDATED=1
+}
+
 kernel_pkgname() {
-	if apt-cache policy "$KPKG" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+	if [ "$KSUITE" != host ] && [ ! -d "$VM/apt/state/lists" ]; then kapt_updated; fi
+	if kapt apt-cache policy "$KPKG" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
 		echo "$KPKG"; return 0
 	fi
-	apt_updated
-	if apt-cache policy "$KPKG" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+	kapt_updated
+	if kapt apt-cache policy "$KPKG" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
 		echo "$KPKG"; return 0
 	fi
-	name=$(apt-cache depends linux-image-amd64 2>/dev/null |
+	name=$(kapt apt-cache depends linux-image-amd64 2>/dev/null |
 		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n 1)
 	[ -n "$name" ] || die "no kernel package: $KPKG is gone and linux-image-amd64 names none"
 	warn "$KPKG not on this mirror, using $name (from linux-image-amd64)"
@@ -102,8 +138,14 @@ kernel_fetch() {
 	msg "fetching kernel package $pkg"
 	rm -rf "$KDIR" "$VM/kdl"
 	mkdir -p "$KDIR" "$VM/kdl"
-	(cd "$VM/kdl" && apt-get download "$pkg" >&2) || die "apt-get download $pkg failed"
+	(cd "$VM/kdl" && kapt apt-get download "$pkg" >&2) || die "apt-get download $pkg failed"
 	dpkg-deb -x "$VM"/kdl/"$pkg"_*.deb "$KDIR" || die "dpkg-deb -x failed"
+	# merged /usr (trixie): the modules ship in usr/lib/modules; depmod -b
+	# and modprobe -d look in lib/modules
+	if [ ! -d "$KDIR/lib/modules" ] && [ -d "$KDIR/usr/lib/modules" ]; then
+		mkdir -p "$KDIR/lib"
+		ln -s ../usr/lib/modules "$KDIR/lib/modules"
+	fi
 	KVER=$(ls "$KDIR/lib/modules")
 	depmod -b "$KDIR" "$KVER" || die "depmod failed"
 	echo "$pkg" > "$KDIR/.pkg"
@@ -205,7 +247,7 @@ box_tools="/usr/sbin/cryptsetup /usr/sbin/lvm /usr/sbin/mdadm /usr/sbin/dmsetup
 box_build() {
 	BOX=$VM/box
 	h=$(inputs_hash "$KVER" "$VM_MODULES" "$VM_MODULES_EXTRA" "$(key_file)" \
-		"$VMSRC/lib.sh" "$VMSRC/guest/standin2" \
+		"$VMSRC/lib.sh" "$VMSRC/guest/standin2" "$(layouts_box_inputs)" \
 		"$(dpkg-query -W -f '${Package}=${Version} ' busybox-static cryptsetup-bin lvm2 dmsetup mdadm e2fsprogs libc6)")
 	stamp_ok "$BOX" "$h" && return 0
 	msg "building toolbox"
@@ -223,6 +265,7 @@ box_build() {
 	add_link "$BOX" mke2fs /usr/sbin/mkfs.ext4
 	add_link "$BOX" e2fsck /usr/sbin/fsck.ext4
 	add_modules "$BOX"
+	layouts_box "$BOX"
 	cp /etc/mke2fs.conf "$BOX/etc/mke2fs.conf"
 	cp "$(key_file)" "$BOX/etc/vmtest/key"
 	cat > "$BOX/etc/lvm/lvm.conf" <<-'EOF'
@@ -241,7 +284,7 @@ initrd_build() {
 	INITRD=$VM/initrd.cpio
 	bin=none
 	have_binary && bin=build/shutdownfs
-	h=$(inputs_hash "$(cat "$BOX.stamp")" "$VMSRC/guest/init" "$bin")
+	h=$(inputs_hash "$(cat "$BOX.stamp")" "$VMSRC/guest/init" "$bin" "$(layouts_initrd_inputs)")
 	stamp_ok "$INITRD" "$h" && [ -f "$INITRD" ] && return 0
 	msg "building initramfs"
 	rm -rf "$VM/initrd.d"
@@ -251,6 +294,7 @@ initrd_build() {
 		mkdir -p "$VM/initrd.d/usr/sbin"
 		install -m 0755 build/shutdownfs "$VM/initrd.d/usr/sbin/shutdownfs"
 	fi
+	layouts_initrd "$VM/initrd.d"
 	(cd "$VM/initrd.d" && find . | LC_ALL=C sort | busybox cpio -o -H newc -R 0:0 2>/dev/null) \
 		> "$INITRD.tmp" || die "cpio failed"
 	mv "$INITRD.tmp" "$INITRD"
@@ -364,6 +408,10 @@ disks_build() {
 # disks of a layout, as fresh copies in a work directory; prints their paths
 layout_disks() {
 	layout=$1 dir=$2
+	if layout_spec "$layout" > /dev/null; then
+		layout_copy "$layout" "$dir"
+		return 0
+	fi
 	case $layout in
 	stack) set -- md0 md1 ;;
 	plain) set -- plain ;;
@@ -397,7 +445,9 @@ vm_prepare() {
 # 124: overran LIMIT seconds and was killed; else qemu's own exit status
 # (isa-debug-exit: (value << 1) | 1). VM_RAMFILE=FILE backs guest RAM by a
 # shared file, so a second boot on the same file finds what the first left
-# in RAM (ramoops), as a warm reboot would.
+# in RAM (ramoops), as a warm reboot would. no_timer_check: on a loaded host
+# TCG can starve the vCPU through the kernel's IO-APIC timer check, which then
+# panics ("IO-APIC + timer doesn't work!"), as a setup boot here once did.
 vm_boot() {
 	log=$1 limit=$2 append=$3
 	shift 3
@@ -425,7 +475,7 @@ vm_boot() {
 	qemu-system-x86_64 -accel tcg -cpu max -machine "$machine" -m "$VM_MEM" -smp "$VM_SMP" \
 		-nodefaults -display none -no-reboot -serial "file:$log" \
 		-kernel "$KIMG" -initrd "$INITRD" \
-		-append "console=ttyS0 printk.time=1 panic=-1 rdinit=/init $append" \
+		-append "console=ttyS0 printk.time=1 panic=-1 no_timer_check rdinit=/init $append" \
 		"$@" </dev/null >"$log.qemu" 2>&1 &
 	qpid=$!
 	start=$(date +%s) last=$start tpid=""

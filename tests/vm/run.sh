@@ -57,6 +57,9 @@ expect_summary() { # KEY VALUE ...
 	done
 }
 
+# names carry the kernel when it is not the default: vm-6.12-stack
+VMTAG=$([ "$KERNEL" = 6.1 ] || echo "-$KERNEL")
+
 report() { # NAME
 	# isa-debug-exit, where configured, is a second judge: it must agree
 	# with the summary the guest logged
@@ -66,14 +69,14 @@ report() { # NAME
 	fi
 	EXIT_VERDICT=none
 	if [ -z "$WHY" ]; then
-		echo "PASS vm-$1"
+		echo "PASS vm$VMTAG-$1"
 	else
-		echo "FAIL vm-$1: $WHY (logs: $VM/logs/$1-*.log)"
+		echo "FAIL vm$VMTAG-$1: $WHY (logs: $VM/logs/$1-*.log)"
 	fi
 	WHY=""
 }
 
-skip() { echo "SKIP vm-$1: $2"; }
+skip() { echo "SKIP vm$VMTAG-$1: $2"; }
 
 need_binary() { # NAME: false (and SKIP) without build/shutdownfs
 	have_binary && return 0
@@ -424,9 +427,6 @@ vm.swap=/dev/mapper/vg0-swap"
 	report skel-enospc
 }
 
-ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
-luks_on_lvm lvm_on_luks hung_hook watchdog softdog dead_error dead_delay swapfile kexec_plaincrypt
-skel_enospc lowmem_swap md_member_hangs"
 # softdog from softdog.ko.xz: libkmod decompresses it (Debian's 6.1 has no
 # CONFIG_MODULE_DECOMPRESS), shutdownfs loads and arms it, it fires; no
 # stragglers: the kill grace and the skeleton copy must fit the 10 s deadline
@@ -441,8 +441,6 @@ sc_softdog_xz() {
 	report softdog-xz
 }
 
-ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
-luks_on_lvm lvm_on_luks hung_hook watchdog softdog softdog_xz"
 # --- the report across the reboot, the verdict to the host (#15) ----------------------
 
 # ramoops in the guest: 1 MiB reserved at 256 MiB (below the initramfs, which
@@ -541,8 +539,6 @@ sc_notify_serial() {
 	report notify-serial
 }
 
-ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
-luks_on_lvm lvm_on_luks hung_hook watchdog softdog report_clean report_degraded exit_clean exit_degraded notify_serial"
 # busybox init as PID 1 (an Alpine-like inittab: umount -a -r, swapoff -a
 # as ::shutdown: lines) with the shipped ::restart: line and wrapper; the
 # user types `poweroff` / `reboot`; SIGQUIT's path execs shutdownfs
@@ -654,9 +650,6 @@ sc_runit_limit() {
 	report runit-limit
 }
 
-ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
-luks_on_lvm lvm_on_luks hung_hook watchdog softdog busybox_init_poweroff busybox_init_reboot
-sysvinit_shutdown_h sysvinit_reboot runit_limit"
 # --- a real systemd machine (sd.sh): Debian 12 root, the package installed ------------
 
 # md0 stopped, the root unmounted (not only remounted read-only) and the
@@ -741,14 +734,23 @@ sd_note() {
 	msg "$1: shutdown $(sd_shutdown_ms || echo '?') ms guest time; md0 stopped: $md; md0_crypt removed: $luks; verdict: $(grep -o 'VERDICT {.*}' "$CHECKLOG")"
 }
 
+# shellcheck source=tests/vm/scenarios-layouts.sh
+. tests/vm/scenarios-layouts.sh
+
+# every scenario, in the order the tier runs them (VM_JOBS at a time)
 ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
-luks_on_lvm lvm_on_luks hung_hook watchdog softdog systemd systemd_alone"
+luks_on_lvm lvm_on_luks hung_hook watchdog softdog softdog_xz
+dead_error dead_delay swapfile kexec_plaincrypt skel_enospc lowmem_swap md_member_hangs fuse_stall
+report_clean report_degraded exit_clean exit_degraded notify_serial
+busybox_init_poweroff busybox_init_reboot sysvinit_shutdown_h sysvinit_reboot runit_limit
+systemd systemd_alone $LAYOUT_SCENARIOS"
+
 
 # a rig that could not be prepared is a failure of the tier, not silence
 PREPARED=""
 on_exit() {
 	[ -n "$PREPARED" ] ||
-		echo "FAIL vm-setup: kernel, toolbox, root image or setup boot failed (stderr; $VM/logs/setup.log)"
+		echo "FAIL vm$VMTAG-setup: kernel, toolbox, root image or setup boot failed (stderr; $VM/logs/setup.log)"
 }
 
 main() {
@@ -767,10 +769,9 @@ main() {
 		case $s in systemd*) ;; *) vm_prepare; break ;; esac
 	done
 	PREPARED=1
-	for s; do
-		s=$(echo "$s" | tr - _)
-		"sc_$s"
-	done
+	# shellcheck disable=SC2046 # a list of layout names
+	layouts_prepare $(scenario_layouts "$@")
+	scenarios_run "$@"
 }
 
 main "$@"

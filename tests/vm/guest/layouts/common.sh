@@ -1,0 +1,150 @@
+# shellcheck shell=sh disable=SC2034 # sourced by /init; names read there
+# guest side of the layouts built one per setup boot (sourced by /init after
+# its own helpers: log, fatal, must, arg, populate, luks_format, judge_fs, note).
+# Each layout L (file L.sh, '-' as '_' in names) defines
+#   lay_L_setup   build the stack on the layout's disks (vda...), root populated
+#   lay_L_open    assemble it (extra args: --readonly), set ROOTDEV [ROOTMNT]
+#   lay_L_check   judge it with the layer's own checker (sets MD FS FSCK TOKEN, XV)
+# and LAY_L_MODULES, the modules it needs beyond the base set.
+
+XV=""
+# an extra "key":value in the check boot's VERDICT
+verdict_add() { XV="$XV,\"$1\":$2"; }
+
+lay_fn() { echo "lay_$(echo "$1" | tr - _)_$2"; }
+
+# modload NAME...: a module and its dependencies, in the order the host's
+# modprobe --show-depends gave (/etc/vmtest/mod/NAME)
+modload() {
+	for m; do
+		[ -r "/etc/vmtest/mod/$m" ] || fatal "no module list for $m"
+		while IFS= read -r ko; do
+			kload "$ko"
+		done < "/etc/vmtest/mod/$m"
+	done
+}
+
+layout_modules() {
+	eval "mods=\${LAY_$(echo "$1" | tr - _)_MODULES:-}"
+	# shellcheck disable=SC2154,SC2086 # set by eval; a list of names
+	[ -z "$mods" ] || modload $mods
+}
+
+# the sysfs graph the kernel shows now, on the console for the host to keep
+record_graph() { # FIXTURE-NAME
+	sh /usr/bin/sysfs-graph /sys > /tmp/graph
+	while IFS= read -r l; do log "graph $1: $l"; done < /tmp/graph
+	log "graph-end $1"
+}
+
+# dm devices present now (the run boot logs it; the scenario compares the summary)
+dm_count() { n=0; for d in /sys/class/block/dm-*; do [ -e "$d" ] && n=$((n + 1)); done; echo "$n"; }
+
+layout_setup() {
+	layout=$(arg layout)
+	src=$(arg src)
+	layout_modules "$layout"
+	must mount -o ro "$src" /src
+	"$(lay_fn "$layout" setup)"
+	umount /src
+	sync
+	log "SETUP-OK $layout"
+	poweroff -f
+}
+
+layout_run() { # LAYOUT: assemble, mount the root on /newroot
+	layout_modules "$1"
+	ROOTMNT=""
+	"$(lay_fn "$1" open)"
+	log "dm devices before the run: $(dm_count)"
+	[ -n "$ROOTMNT" ] && return 0
+	mount -o rw "$ROOTDEV" /newroot || fatal "mount $ROOTDEV"
+}
+
+layout_check() {
+	layout_modules "$1"
+	"$(lay_fn "$1" check)"
+}
+
+layout_known() { command -v "$(lay_fn "$1" setup)" > /dev/null 2>&1; }
+
+# --- checkers shared by layouts -------------------------------------------------
+
+# md members: superblock clean, event counts equal, no dirty bitmap chunks
+md_members() { # DEV...
+	MD=true ev="" evok=true
+	for d; do
+		mdadm --examine "$d" > /tmp/ex 2>&1
+		st=$(sed -n 's/^ *State : *//p' /tmp/ex | head -n 1)
+		e=$(sed -n 's/^ *Events : *//p' /tmp/ex | head -n 1)
+		log "check $d md state: ${st:-unknown} events: ${e:-unknown}"
+		note "${d#/dev/}=${st:-unknown}/${e:-?}"
+		[ "$st" = clean ] || MD=false
+		[ -z "$ev" ] && ev=$e
+		if [ -z "$e" ] || [ "$e" != "$ev" ]; then MD=false evok=false; note "events-differ"; fi
+		if mdadm --examine-bitmap "$d" > /tmp/xb 2>&1; then
+			dirty=$(sed -n 's/.* \([0-9]*\) dirty.*/\1/p' /tmp/xb | head -n 1)
+			log "check $d bitmap dirty chunks: ${dirty:-unknown}"
+			[ "$dirty" = 0 ] || { MD=false; note "${d#/dev/}:bitmap-dirty=${dirty:-?}"; }
+		fi
+	done
+	verdict_add md_events_equal "$evok"
+}
+
+# an array assembled read-only must not want a resync
+md_no_resync() { # MD-NAME
+	grep -A 3 "^$1 " /proc/mdstat | while IFS= read -r l; do log "mdstat: $l"; done
+	if grep -A 3 "^$1 " /proc/mdstat | grep -q 'resync\|recover'; then
+		MD=false
+		note "$1:resync-pending"
+	fi
+}
+
+# the token through a read-only mount (filesystems that debugfs cannot read)
+token_mounted() { # MNT
+	want=$(arg token)
+	got=$(cat "$1/token" 2> /dev/null)
+	log "check token: want '$want' got '$got'"
+	if [ -z "$want" ] || [ "$got" != "$want" ]; then
+		TOKEN=false
+		note "token-missing"
+	fi
+}
+
+# mkfs, mount, copy the root tree, unmount, for filesystems other than ext4
+populate_fs() { # DEV LABEL TYPE [MOUNT-OPTIONS]
+	case $3 in
+	xfs) mkfs.xfs -q -f -L "$2" "$1" || fatal "mkfs.xfs $1" ;;
+	btrfs) : ;; # made by the layout (several devices)
+	esac
+	mount -t "$3" ${4:+-o "$4"} "$1" /mnt || fatal "mount $1"
+	cp -a /src/. /mnt/ || fatal "copy root to $1"
+	umount /mnt || fatal "umount $1"
+}
+
+# dm-integrity (journal, crc32c): format (which wipes, so every tag is valid) and open
+integrity_format() { # DEV NAME
+	integritysetup format --batch-mode "$1" > /dev/null 2>&1 || fatal "integritysetup format $1"
+	integritysetup open "$1" "$2" || fatal "integritysetup open $1"
+}
+
+# every sector of DEV read back: a tag mismatch is an I/O error
+integrity_read_all() { # NAME
+	if dd if="/dev/mapper/$1" of=/dev/null bs=1M 2> /tmp/dd.log; then ok=true; else ok=false; fi
+	log "check $1 read back: $ok ($(tail -n 1 /tmp/dd.log))"
+	[ "$ok" = true ] || { FSCK=false; note "$1:read-error"; }
+	if dmesg | grep -q 'integrity.*[Cc]hecksum\|checksum failed'; then
+		FSCK=false
+		note "$1:checksum-mismatch"
+	fi
+}
+
+# two partitions: 1 small (/boot), 2 the rest; "one": a single partition
+part_disk() { # DISK [one]
+	if [ "${2:-}" = one ]; then s='n\np\n1\n\n\nw\n'; else s='n\np\n1\n\n+4M\nn\np\n2\n\n\nw\n'; fi
+	# shellcheck disable=SC2059 # the script is the format
+	printf "$s" | fdisk "$1" > /dev/null 2>&1
+	i=0
+	while [ ! -b "${1}1" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -b "${1}1" ] || { log "no partitions on $1"; return 1; }
+}

@@ -1,0 +1,198 @@
+#!/bin/sh
+# vm tier: the scenarios on the layouts of tests/vm/layouts.sh (one setup
+# boot each), the comparison of the unit fixtures with the graphs a real
+# kernel showed, and the runner that boots VM_JOBS scenarios at a time.
+# Sourced by tests/vm/run.sh (uses its expect_* and report helpers).
+
+# shellcheck disable=SC2034 # read by run.sh
+LAYOUT_SCENARIOS="thin raid5 raid10 lvmraid integrity integrity_md xfs_lul btrfs_luks cache kexec
+fixtures"
+
+# the layouts the given scenarios boot
+scenario_layouts() { # SCENARIO...
+	for s; do
+		l=$(echo "$s" | tr _ -)
+		case $l in
+		fixtures) echo fixtures thin integrity-md ;;
+		*) layout_spec "$l" > /dev/null && echo "$l" ;;
+		esac
+	done | tr ' ' '\n' | awk 'NF && !seen[$0]++'
+}
+
+# the layout is built, or the scenario says why not: FAIL under CI=true
+layout_or_fail() { # SCENARIO LAYOUT
+	layout_ready "$2" && return 0
+	if [ "${CI:-}" = true ]; then
+		why "layout $2 could not be built (see $VM/logs/setup-$2.log)"
+		report "$1"
+	else
+		skip "$1" "layout $2 could not be built here (see $VM/logs/setup-$2.log)"
+	fi
+	return 1
+}
+
+# every dm device the run boot had is removed by shutdownfs, nothing left
+expect_dm_all_gone() {
+	n=$(sed -n 's/.*vmtest: dm devices before the run: \([0-9]*\).*/\1/p' "$RUNLOG" | head -n 1)
+	if [ -z "$n" ]; then
+		why "the run boot did not count its dm devices"
+		return 0
+	fi
+	expect_summary result clean dm "$n" crypt_left 0 left 0
+}
+
+# a layout scenario with native teardown (the block-stack hooks removed)
+layout_case() { # SCENARIO LAYOUT [CMDLINE]
+	need_binary "$1" || return 1
+	layout_or_fail "$1" "$2" || return 1
+	boot_pair "$1" "$2" "vm.stage4=shutdownfs vm.hooks=native ${3:-}"
+	expect_exit poweroff
+	expect_dm_all_gone
+	expect_clean_disks
+}
+
+# md arrays: members clean with equal events, md0 stopped by the run
+expect_md_layout() {
+	expect_verdict md_clean true
+	expect_verdict md_events_equal true
+}
+
+sc_thin() {
+	layout_case thin thin || return 0
+	expect_verdict thin_check true
+	report thin
+}
+
+sc_raid5() {
+	layout_case raid5 raid5 || return 0
+	expect_summary md 1
+	expect_md_layout
+	expect_md_stopped
+	report raid5
+}
+
+sc_raid10() {
+	layout_case raid10 raid10 || return 0
+	expect_summary md 1
+	expect_md_layout
+	expect_md_stopped
+	report raid10
+}
+
+sc_lvmraid() {
+	layout_case lvmraid lvmraid || return 0
+	expect_md_layout
+	report lvmraid
+}
+
+# the check reads every sector through dm-integrity: twice the check limit
+sc_integrity() {
+	CHECK_LIMIT=$((CHECK_LIMIT * 2))
+	layout_case integrity integrity || return 0
+	report integrity
+}
+
+sc_integrity_md() {
+	CHECK_LIMIT=$((CHECK_LIMIT * 2))
+	layout_case integrity-md integrity-md || return 0
+	expect_summary md 1
+	expect_md_layout
+	expect_md_stopped
+	report integrity-md
+}
+
+sc_xfs_lul() {
+	layout_case xfs-lul xfs-lul || return 0
+	report xfs-lul
+}
+
+sc_btrfs_luks() {
+	layout_case btrfs-luks btrfs-luks || return 0
+	report btrfs-luks
+}
+
+sc_cache() {
+	layout_case cache cache || return 0
+	expect_verdict cache_check true
+	report cache
+}
+
+# shutdownfs kexec for real: the run boot loads a kernel and the initramfs
+# (kexec -l), shutdownfs tears the stack down (keys wiped: crypt_left=0) and
+# kexecs; the second kernel boots straight into the check of the same disks
+# and prints its VERDICT on the same console. A normal check boot follows.
+sc_kexec() {
+	need_binary kexec || return 0
+	if ! kexec_disk; then
+		why "could not make the kexec disk"
+		report kexec
+		return 0
+	fi
+	# one qemu runs both kernels, and kexec -s hashes 50 MB under TCG (43 s
+	# on a loaded host); each scenario runs in its own subshell
+	RUN_LIMIT=$((RUN_LIMIT * 3))
+	boot_pair kexec stack "vm.stage4=shutdownfs vm.hooks=native vm.action=kexec vm.kexec=/dev/vdc \
+vm.swap=/dev/mapper/vg0-swap" "ro:$KEXECIMG"
+	grep -q 'vmtest: kexec loaded' "$RUNLOG" || why "kexec -l failed in the run boot"
+	expect_summary action kexec result clean dm 3 md 1 crypt_left 0 left 0
+	expect_md_stopped
+	grep -q 'kexec_core: Starting new kernel' "$RUNLOG" || why "the kernel did not kexec"
+	sed -n '/kexec_core: Starting new kernel/,$p' "$RUNLOG" > "$VM/logs/kexec-second.log"
+	for k in fs_clean fsck token md_clean; do
+		v=$(verdict_get "$VM/logs/kexec-second.log" "$k")
+		[ "$v" = true ] || why "kexec'd check: $k=$v (want true)"
+	done
+	expect_exit poweroff
+	expect_clean_disks
+	report kexec
+}
+
+# each unit fixture tree against the graph the real kernel showed when the
+# setup boot built the same stack with the same names
+sc_fixtures() {
+	for t in tests/fixtures/sysfs/*/; do
+		f=$(basename "$t")
+		[ "$f" = recorded ] && continue # the kept graphs, not a fixture
+		rec=""
+		for g in "$VM"/layouts/*/graph-"$f"; do [ -f "$g" ] && rec=$g; done
+		if [ -z "$rec" ]; then
+			why "no graph recorded for $f (setup logs: $VM/logs/setup-*.log)"
+			report "fixture-$f"
+			continue
+		fi
+		sh tests/vm/guest/sysfs-graph "$t" > "$VM/fixture-$f.graph"
+		if ! diff -u "$VM/fixture-$f.graph" "$rec" > "$VM/fixture-$f.diff"; then
+			why "fixture differs from $KERNEL: $(grep '^[-+][^-+]' "$VM/fixture-$f.diff" |
+				head -n 4 | tr '\n' ';') (diff: $VM/fixture-$f.diff)"
+		fi
+		report "fixture-$f"
+	done
+}
+
+# scenarios VM_JOBS at a time, their lines printed in the order asked; the
+# wall-clock seconds of each go to $VM/out/seconds
+scenarios_run() { # SCENARIO...
+	mkdir -p "$VM/out"
+	: > "$VM/out/seconds"
+	queue=""
+	for s; do
+		s=$(echo "$s" | tr - _)
+		(t0=$(date +%s); "sc_$s"; echo "$s $(($(date +%s) - t0))" >> "$VM/out/seconds") \
+			> "$VM/out/$s" 2> "$VM/out/$s.err" &
+		queue="$queue $s:$!"
+		# shellcheck disable=SC2086 # a list of words
+		set -- $queue
+		while [ $# -ge "$VM_JOBS" ]; do
+			scenario_collect "$1"
+			shift
+		done
+		queue="$*"
+	done
+	for q in $queue; do scenario_collect "$q"; done
+}
+
+scenario_collect() { # NAME:PID
+	wait "${1#*:}" || :
+	cat "$VM/out/${1%%:*}.err" >&2
+	cat "$VM/out/${1%%:*}"
+}
