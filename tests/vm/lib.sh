@@ -10,7 +10,7 @@ KPKG=${KPKG:-linux-image-6.1.0-56-amd64}
 VM_SMP=${VM_SMP:-1}
 VM_MEM=${VM_MEM:-512}
 # Guest modules: insmod order is computed from these with modprobe --show-depends.
-VM_MODULES="virtio_pci virtio_blk dm_mod dm_crypt dm_delay raid1 ext4 loop xts aesni_intel
+VM_MODULES="virtio_pci virtio_blk dm_mod dm_crypt dm_delay raid1 ext4 loop fuse xts aesni_intel
 af_alg algif_skcipher algif_hash i6300esb"
 VM_MODULES_EXTRA="softdog"
 HOST_PKGS="qemu-system-x86 busybox-static cryptsetup-bin lvm2 dmsetup mdadm e2fsprogs kmod systemd"
@@ -251,7 +251,7 @@ root_build() {
 	ROOTDIR=$VM/rootfs ROOTIMG=$VM/root.ext4
 	project_install
 	h=$(inputs_hash "$(cat "$BOX.stamp")" "$VMSRC/guest/rootinit" "$VMSRC/guest/standin" \
-		"$(tree_hash "$INST")" "$(dpkg-query -W -f '${Version}' systemd)" \
+		"$(tree_hash "$INST")" "$(dpkg-query -W -f '${Version}' systemd)" tests/ns/fuse-stall.c \
 		mkshutdownfs.sh "$(tree_hash hooks.d)" "$(tree_hash ramfs-skel)")
 	stamp_ok "$ROOTIMG" "$h" && [ -f "$ROOTIMG" ] && return 0
 	msg "building root image"
@@ -263,6 +263,9 @@ root_build() {
 	install -m 0755 "$VMSRC/guest/standin" "$ROOTDIR/usr/lib/vmtest/standin"
 	install -m 0755 "$VMSRC/guest/standin2" "$ROOTDIR/usr/lib/vmtest/standin2"
 	add_binary "$ROOTDIR" /lib/systemd/systemd-shutdown
+	# a FUSE daemon that stops answering (the ns tier's), static against musl
+	musl-gcc -isystem build/deps/include -O1 -static -o "$ROOTDIR/usr/lib/vmtest/fuse-stall" \
+		tests/ns/fuse-stall.c || die "cannot build fuse-stall"
 	cp -a "$INST/." "$ROOTDIR/"
 	skel_build
 	echo vmtest > "$ROOTDIR/etc/hostname"
