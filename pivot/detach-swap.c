@@ -168,23 +168,31 @@ int swap_detach_all(const struct scope *s, bool last_try, bool *changed, struct 
 	return left;
 }
 
+/* Named by the path first seen: after the detach /proc/swaps shows a swap
+ * relative to its detached mount ("/vdc" for /oldroot/dev/vdc). */
 unsigned swap_left(const struct scope *s)
 {
 	struct swap_list l;
-	unsigned i, n = 0;
+	unsigned i, k, n = 0, open_noted = 0;
 
+	for (k = 0; k < nnoted; k++)
+		if (noted[k].fd >= 0) {
+			log_err("left: swap %s, still on", noted[k].path);
+			open_noted++;
+		}
+	n = open_noted;
 	if (swaps_read(s->swaps, &l) < 0)
-		return 0;
-	for (i = 0; i < l.n; i++) {
+		return n;
+	/* what was never noted; while a noted one is on, an entry under a
+	 * name we do not know is most likely that one */
+	for (i = 0; i < l.n && !open_noted; i++) {
 		struct stat st;
-		unsigned k;
-		bool ours = s->whole_machine;
+		bool known = false;
 
-		for (k = 0; !ours && k < nnoted; k++)
-			ours = noted[k].fd >= 0 && strcmp(noted[k].path, l.v[i].path) == 0;
-		if (!ours && stat(l.v[i].path, &st) == 0)
-			ours = in_scope(s, &st);
-		if (!ours)
+		for (k = 0; !known && k < nnoted; k++)
+			known = strcmp(noted[k].path, l.v[i].path) == 0;
+		if (known || !(s->whole_machine ||
+			       (stat(l.v[i].path, &st) == 0 && in_scope(s, &st))))
 			continue;
 		log_err("left: swap %s, still on", l.v[i].path);
 		n++;

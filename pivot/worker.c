@@ -207,7 +207,7 @@ static void ph_summary(struct run_state *rs)
 	rs->stats.crypt_left = crypt < 0 ? 0 : (unsigned)crypt;
 	rs->crypt_known = crypt >= 0;
 	rs->stats.left += (unsigned)(rs->stage == STAGE_TWO ? umount_count(s) : 0) +
-			  blockgraph_left(s, true);
+			  blockgraph_left(s, true) + swap_left(s);
 	final_summary(rs->action, &rs->stats, rs->start_us / 1000, false);
 	rs->summary_done = true;
 	/* the record kept across the reboot, then the host told (report.h) */

@@ -18,7 +18,7 @@ esac
 VM_SMP=${VM_SMP:-1}
 VM_MEM=${VM_MEM:-512}
 # Guest modules: insmod order is computed from these with modprobe --show-depends.
-VM_MODULES="virtio_pci virtio_blk dm_mod dm_crypt dm_delay raid1 ext4 loop xts aesni_intel
+VM_MODULES="virtio_pci virtio_blk dm_mod dm_crypt dm_delay raid1 ext4 loop fuse xts aesni_intel
 af_alg algif_skcipher algif_hash i6300esb virtio_console"
 # copied, loaded only when asked: softdog by shutdownfs, ramoops by the init
 # when the command line carries ramoops.* (report scenarios)
@@ -327,7 +327,7 @@ root_build() {
 	h=$(inputs_hash "$(cat "$BOX.stamp")" "$VMSRC/guest/rootinit" "$VMSRC/guest/standin" \
 		"$VMSRC/guest/freeze-pid1.c" \
 		"$VMSRC/guest/bbuser" "$VMSRC/guest/sysvuser" \
-		"$(tree_hash "$INST")" "$(dpkg-query -W -f '${Version}' systemd)" \
+		"$(tree_hash "$INST")" "$(dpkg-query -W -f '${Version}' systemd)" tests/ns/fuse-stall.c \
 		mkshutdownfs.sh "$(tree_hash hooks.d)" "$(tree_hash ramfs-skel)")
 	stamp_ok "$ROOTIMG" "$h" && [ -f "$ROOTIMG" ] && return 0
 	msg "building root image"
@@ -344,6 +344,9 @@ root_build() {
 	install -m 0755 "$VMSRC/guest/sysvuser" "$ROOTDIR/usr/lib/vmtest/sysvuser"
 	add_binary "$ROOTDIR" /lib/systemd/systemd-shutdown
 	modules_xz "$ROOTDIR"
+	# a FUSE daemon that stops answering (the ns tier's), static against musl
+	musl-gcc -isystem build/deps/include -O1 -static -o "$ROOTDIR/usr/lib/vmtest/fuse-stall" \
+		tests/ns/fuse-stall.c || die "cannot build fuse-stall"
 	cp -a "$INST/." "$ROOTDIR/"
 	skel_build
 	echo vmtest > "$ROOTDIR/etc/hostname"

@@ -389,6 +389,23 @@ vm.swap=/dev/mapper/vg0-swap shutdownfs.deadline=45"
 	report md-member-hangs
 }
 
+# A FUSE daemon that never answers, a writer stuck on it: the mount is
+# forced off or detached, the stack beside it still torn down (key wiped,
+# md stopped, root clean), within the deadline.
+sc_fuse_stall() {
+	need_binary fuse-stall || return 0
+	boot_pair fuse-stall stack "vm.stage4=shutdownfs vm.hooks=native vm.fuse=1 \
+vm.swap=/dev/mapper/vg0-swap shutdownfs.deadline=60"
+	expect_exit poweroff
+	expect_log 'vmtest: fuse-stall on /mnt/fuse' "the FUSE daemon was not set up"
+	expect_within 63
+	expect_log 'cryptroot): removed, key wiped' "the LUKS mapping was not removed"
+	expect_summary crypt_left 0 md 1
+	expect_md_stopped
+	expect_clean_disks
+	report fuse-stall
+}
+
 # A low-memory guest (192 MiB: the rig's initramfs needs more than 128) with
 # more in swap than fits in RAM, held by a
 # tmpfs that stays mounted: swapoff fails with ENOMEM, the run says so and
