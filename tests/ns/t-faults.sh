@@ -15,33 +15,7 @@ SKEL_BIN='sh sleep cat echo umount mount grep true'
 
 run_fast() { ns_run --kill-timeout 1 --deadline 30 "$@"; }
 
-base_data() {
-	mkimg data
-	cat >> "$W/pre.sh" <<'S'
-mount -o loop "$W/data.img" "$R/data"
-S
-	echo 'echo "$TOKEN" > /data/token' >> "$W/post.sh"
-}
-
-# skel_hooks: busybox in the skeleton and the hooks under $W/hooks/PHASE/.
-skel_hooks() {
-	mkdir -p "$W/hooks"
-	cat >> "$W/pre.sh" <<S
-S=\$R/usr/lib/shutdownfs/skel
-mkdir -p "\$S/bin"
-cp /bin/busybox "\$S/bin/busybox"
-for a in $SKEL_BIN; do ln -s busybox "\$S/bin/\$a"; done
-cp -R "\$W/hooks/." "\$S/hooks.d/"
-S
-}
-add_hook() {
-	mkdir -p "$W/hooks/$1"
-	cat > "$W/hooks/$1/$2"
-	chmod "$3" "$W/hooks/$1/$2"
-}
-check_no_log() {
-	! grep -q -- "$1" "$W/log" || { echo "log has '$1'"; return 1; }
-}
+# base_data, skel_hooks, add_hook, check_no_log: tests/ns/lib.sh (SKEL_BIN above)
 
 # A skeleton larger than ramfs_size gets what a refused one gets: a ramfs
 # holding only shutdownfs, and the full run from it (not the fallback on
