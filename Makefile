@@ -85,7 +85,7 @@ ns: all
 vm: all
 	sh tests/vm/run.sh
 
-FUZZ_SRCS := pivot/config.c pivot/config-file.c pivot/cmdline.c pivot/exitrd.c pivot/log.c pivot/action.c pivot/scope.c pivot/sysfs.c pivot/swaps.c
+FUZZ_SRCS := pivot/config.c pivot/config-file.c pivot/cmdline.c pivot/exitrd.c pivot/log.c pivot/action.c pivot/scope.c pivot/sysfs.c pivot/swaps.c pivot/mounts.c
 $(B)/fuzz/fuzz-config: tests/fuzz/fuzz-config.c $(FUZZ_SRCS) $(HDRS) $(B)/.host-deps
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(CPPFLAGS) -Ipivot -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SRCS) $(HOST_LIBS)

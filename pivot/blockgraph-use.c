@@ -10,25 +10,9 @@
 
 #include "blockgraph.h"
 #include "log.h"
+#include "mounts.h"
 #include "swaps.h"
 #include "teardown.h"
-
-/* mountinfo and /proc/swaps escape space, tab, newline and backslash as \ooo. */
-static void unescape(char *s)
-{
-	char *w = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*w++ = *s;
-		}
-	}
-	*w = '\0';
-}
 
 /* /dev/dm-2, /dev/mapper/vg-swap, /dev/md127: by name, without touching the
  * node (in the ramfs the old /dev may be gone or detached). */
@@ -53,26 +37,32 @@ static int find_by_path(const struct blockgraph *g, const char *path)
 	return blockgraph_find(g, base);
 }
 
-static int add_mount(struct blockgraph *g, unsigned *cap, dev_t dev, char *target,
-		     char *source, char *fstype)
+struct mounts_arg {
+	struct blockgraph *g;
+	unsigned cap;
+};
+
+static int add_mount(struct libmnt_fs *fs, void *arg)
 {
+	struct mounts_arg *a = arg;
+	struct blockgraph *g = a->g;
+	const char *tg = mnt_fs_get_target(fs), *src = mnt_fs_get_source(fs);
+	const char *t = mnt_fs_get_fstype(fs);
 	struct bmount *m;
 
-	if (g->nmounts == *cap) {
-		unsigned ncap = *cap ? *cap * 2 : 32;
+	if (g->nmounts == a->cap) {
+		unsigned ncap = a->cap ? a->cap * 2 : 32;
 		struct bmount *nm = realloc(g->mounts, ncap * sizeof(*nm));
 		if (!nm)
 			return -ENOMEM;
 		g->mounts = nm;
-		*cap = ncap;
+		a->cap = ncap;
 	}
-	unescape(target);
-	unescape(source);
 	m = &g->mounts[g->nmounts];
-	m->dev = dev;
-	m->target = strdup(target);
-	m->source = strdup(source);
-	m->fstype = strdup(fstype);
+	m->dev = mnt_fs_get_devno(fs);
+	m->target = strdup(tg ? tg : "?");
+	m->source = strdup(src ? src : "none");
+	m->fstype = strdup(t ? t : "?");
 	if (!m->target || !m->source || !m->fstype) {
 		free(m->target);
 		free(m->source);
@@ -80,7 +70,7 @@ static int add_mount(struct blockgraph *g, unsigned *cap, dev_t dev, char *targe
 		return -ENOMEM;
 	}
 	/* btrfs and others report an anonymous 0:N; the source names the device */
-	if (major(dev) == 0) {
+	if (major(m->dev) == 0) {
 		int j = find_by_path(g, m->source);
 		if (j >= 0)
 			m->dev = g->devs[j].dev;
@@ -91,34 +81,11 @@ static int add_mount(struct blockgraph *g, unsigned *cap, dev_t dev, char *targe
 
 int blockgraph_read_mounts(struct blockgraph *g, const char *mountinfo)
 {
-	char line[8192];
-	unsigned cap = 0;
-	FILE *f = fopen(mountinfo, "re");
+	struct mounts_arg a = { g, 0 };
+	int r = mounts_each(mountinfo, MOUNTS_OLDEST_FIRST, add_mount, &a);
 
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char *fld[8], *sep, *save = NULL, *p;
-		unsigned ma, mi, n = 0;
-
-		sep = strstr(line, " - ");
-		if (!sep)
-			continue;
-		*sep = '\0';
-		for (p = strtok_r(line, " ", &save); p && n < 5; p = strtok_r(NULL, " ", &save))
-			fld[n++] = p;
-		if (n < 5 || sscanf(fld[2], "%u:%u", &ma, &mi) != 2)
-			continue;
-		save = NULL;
-		fld[5] = strtok_r(sep + 3, " \n", &save);     /* fstype */
-		fld[6] = strtok_r(NULL, " \n", &save);        /* source */
-		if (!fld[5] || !fld[6])
-			continue;
-		if (add_mount(g, &cap, makedev(ma, mi), fld[4], fld[6], fld[5]) < 0)
-			break;
-	}
-	fclose(f);
-	return 0;
+	/* out of memory keeps what was read */
+	return r == -ENOMEM ? 0 : r;
 }
 
 int blockgraph_read_swaps(struct blockgraph *g, const char *swaps)

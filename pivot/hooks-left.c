@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hooks-run.h"
+#include "proc.h"
 #include "spawn.h"
 
 #define LEFTOVER_PASSES 5
@@ -37,30 +38,6 @@ void hook_pids_add(struct hook_pids *s, pid_t pid)
 		s->full = true;
 }
 
-/* ppid, pgrp and state of pid, from /proc/PID/stat. */
-static int proc_stat_read(pid_t pid, pid_t *ppid, pid_t *pgrp, char *state)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd, pp, pg;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');          /* comm may hold spaces and parens */
-	if (!p || sscanf(p + 1, " %c %d %d", state, &pp, &pg) != 3)
-		return -EIO;
-	*ppid = pp;
-	*pgrp = pg;
-	return 0;
-}
-
 /* Live processes that are ours: our children (ret_children) and, when
  * pgrp > 0, members of that process group other than pid pgrp itself. */
 void hook_scan(pid_t pgrp, struct hook_pids *ret_children, struct hook_pids *ret_group)
@@ -78,16 +55,18 @@ void hook_scan(pid_t pgrp, struct hook_pids *ret_children, struct hook_pids *ret
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		pid_t pid = (pid_t)strtol(de->d_name, NULL, 10), ppid, pg;
-		char state;
+		pid_t pid = (pid_t)strtol(de->d_name, NULL, 10);
+		struct proc_stat ps;
+		char dir[32];
 
 		if (pid <= 0 || pid == self || pid == pgrp)
 			continue;
-		if (proc_stat_read(pid, &ppid, &pg, &state) < 0 || state == 'Z')
+		snprintf(dir, sizeof(dir), "/proc/%d", (int)pid);
+		if (proc_stat_read(dir, &ps) < 0 || ps.state == 'Z')
 			continue;
-		if (ppid == self)
+		if (ps.ppid == self)
 			hook_pids_add(ret_children, pid);
-		if (ret_group && pgrp > 0 && pg == pgrp)
+		if (ret_group && pgrp > 0 && ps.pgrp == pgrp)
 			hook_pids_add(ret_group, pid);
 	}
 	closedir(d);

@@ -14,64 +14,26 @@
 
 #include "killall.h"
 #include "log.h"
+#include "proc.h"
 #include "spawn.h"
 #include "sys.h"
 #include "sysfs.h"
 
-#define PF_KTHREAD 0x00200000U
 #define SURVIVOR_WAIT_MS 2000   /* after SIGKILL: D-state tasks may never go */
-
-/* comm, state and flags from /proc/PID/stat; comm may hold spaces and ')' */
-static int proc_stat(const char *dir, char *comm, size_t commsz, char *state, unsigned *flags)
-{
-	char buf[1024], path[320];
-	char *l, *r;
-	int i;
-
-	snprintf(path, sizeof(path), "%s/stat", dir);
-	if (sysfs_read(path, buf, sizeof(buf)) <= 0)
-		return -ENOENT;
-	l = strchr(buf, '(');
-	r = strrchr(buf, ')');
-	if (!l || !r || r < l)
-		return -EINVAL;
-	snprintf(comm, commsz, "%.*s", (int)(r - l - 1), l + 1);
-	*state = r[2];
-	/* fields after ')': state ppid pgrp session tty_nr tpgid flags */
-	for (i = 0, l = r + 2; i < 6 && l; i++)
-		l = strchr(l + 1, ' ');
-	*flags = l ? (unsigned)strtoul(l + 1, NULL, 10) : 0;
-	return 0;
-}
-
-/* The real uid: /proc/PID is owned by the effective one, which a setuid
- * program at its prompt would pass off as root. */
-static bool real_uid_is_root(const char *dir)
-{
-	char path[320], buf[1024];
-	const char *u;
-	unsigned uid;
-
-	snprintf(path, sizeof(path), "%s/status", dir);
-	if (sysfs_read(path, buf, sizeof(buf)) <= 0 || !(u = strstr(buf, "\nUid:")))
-		return false;
-	return sscanf(u + 5, "%u", &uid) == 1 && uid == 0;
-}
 
 bool killall_is_protected(const struct config *c, const char *dir, bool *ret_by_config)
 {
-	char path[320], buf[8], comm[64], state;
-	unsigned flags;
+	char path[320], buf[8];
+	struct proc_stat ps;
 
 	if (ret_by_config)
 		*ret_by_config = false;
-	if (!real_uid_is_root(dir))
+	if (!proc_real_uid_is_root(dir))
 		return false;
 	snprintf(path, sizeof(path), "%s/cmdline", dir);
 	if (sysfs_read(path, buf, sizeof(buf)) > 0 && buf[0] == '@')
 		return true;
-	if (proc_stat(dir, comm, sizeof(comm), &state, &flags) == 0 &&
-	    config_is_protected(c, comm)) {
+	if (proc_stat_read(dir, &ps) == 0 && config_is_protected(c, ps.comm)) {
 		if (ret_by_config)
 			*ret_by_config = true;
 		return true;
@@ -166,8 +128,8 @@ static int walk(const struct config *c, pid_t spare, int sig, bool report, const
 		return 0;
 	}
 	while ((de = readdir(d))) {
-		char dir[300], comm[64], state;
-		unsigned flags;
+		char dir[300];
+		struct proc_stat ps;
 		pid_t pid;
 
 		if (!isdigit((unsigned char)de->d_name[0]))
@@ -178,13 +140,13 @@ static int walk(const struct config *c, pid_t spare, int sig, bool report, const
 		if (pid == self || pid == spare || pid <= 1)
 			continue;
 		snprintf(dir, sizeof(dir), "/proc/%d", (int)pid);
-		if (proc_stat(dir, comm, sizeof(comm), &state, &flags) < 0)
+		if (proc_stat_read(dir, &ps) < 0)
 			continue;
-		if ((flags & PF_KTHREAD) || state == 'Z' || state == 'X')
+		if ((ps.flags & PROC_PF_KTHREAD) || ps.state == 'Z' || ps.state == 'X')
 			continue;
 		if (judged_spared(c, pid, dir)) {
 			if (report && sig == SIGTERM)
-				log_info("sparing protected process %d (%s)", (int)pid, comm);
+				log_info("sparing protected process %d (%s)", (int)pid, ps.comm);
 			continue;
 		}
 		n++;
@@ -192,7 +154,7 @@ static int walk(const struct config *c, pid_t spare, int sig, bool report, const
 			char holds[600];
 			name_holding(dir, oldroot, holds, sizeof(holds));
 			log_warn("killing %d (%s)%s: still running after %u ms",
-				 (int)pid, comm, holds, c->kill_timeout_ms);
+				 (int)pid, ps.comm, holds, c->kill_timeout_ms);
 		}
 		if (sig > 0) {
 			(void)sys_kill(pid, sig);

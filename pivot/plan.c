@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libmount/libmount.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,9 @@
 #include <unistd.h>
 
 #include "killall.h"
+#include "mounts.h"
 #include "plan.h"
+#include "proc.h"
 #include "sysfs.h"
 #include "plan-data.h"
 #include "report.h"
@@ -28,39 +29,49 @@ static void add_warn(struct plan *p, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Newest first, as the run unmounts (libmount, like umount.c). */
-static int read_mounts(struct plan *p, const char *mountinfo)
-{
-	struct libmnt_table *tb = mnt_new_table_from_file(mountinfo);
-	struct libmnt_iter *it;
-	struct libmnt_fs *fs;
-	int n;
+struct plan_mounts_arg {
+	struct plan *p;
+	unsigned cap;
+};
 
-	if (!tb)
-		return -ENOENT;
-	n = mnt_table_get_nents(tb);
-	it = mnt_new_iter(MNT_ITER_BACKWARD);
-	p->mounts = calloc((size_t)(n > 0 ? n : 1), sizeof(*p->mounts));
-	if (!it || !p->mounts) {
-		mnt_free_iter(it);
-		mnt_unref_table(tb);
+static int plan_mount_found(struct libmnt_fs *fs, void *arg)
+{
+	struct plan_mounts_arg *a = arg;
+	struct plan *p = a->p;
+	const char *tg = mnt_fs_get_target(fs), *src = mnt_fs_get_source(fs);
+	const char *t = mnt_fs_get_fstype(fs);
+	struct plan_mount *m;
+
+	if (p->nmounts == a->cap) {
+		unsigned cap = a->cap ? a->cap * 2 : 64;
+		struct plan_mount *v = realloc(p->mounts, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		p->mounts = v;
+		a->cap = cap;
+	}
+	m = &p->mounts[p->nmounts];
+	m->target = strdup(tg ? tg : "?");
+	m->source = strdup(src ? src : "none");
+	m->fstype = strdup(t ? t : "?");
+	m->dev = mnt_fs_get_devno(fs);
+	if (!m->target || !m->source || !m->fstype) {
+		free(m->target);
+		free(m->source);
+		free(m->fstype);
 		return -ENOMEM;
 	}
-	while (p->nmounts < (unsigned)n && mnt_table_next_fs(tb, it, &fs) == 0) {
-		struct plan_mount *m = &p->mounts[p->nmounts];
-		const char *src = mnt_fs_get_source(fs), *t = mnt_fs_get_fstype(fs);
-
-		m->target = strdup(mnt_fs_get_target(fs) ? mnt_fs_get_target(fs) : "?");
-		m->source = strdup(src ? src : "none");
-		m->fstype = strdup(t ? t : "?");
-		m->dev = mnt_fs_get_devno(fs);
-		if (!m->target || !m->source || !m->fstype)
-			break;
-		p->nmounts++;
-	}
-	mnt_free_iter(it);
-	mnt_unref_table(tb);
+	p->nmounts++;
 	return 0;
+}
+
+/* Newest first, as the run unmounts (mounts.c, like umount.c). */
+static int read_mounts(struct plan *p, const char *mountinfo)
+{
+	struct plan_mounts_arg a = { p, 0 };
+
+	return mounts_each(mountinfo, MOUNTS_NEWEST_FIRST, plan_mount_found, &a);
 }
 
 /* Root-owned processes with argv[0][0] == '@' (root storage daemons), and
@@ -73,6 +84,7 @@ static void read_procs(struct plan *p, const char *proc)
 	while (dir && (de = readdir(dir)) && p->nprocs < PLAN_PROCS_MAX) {
 		struct plan_proc *pp = &p->procs[p->nprocs];
 		char path[PATH_MAX], pdir[PATH_MAX];
+		struct proc_stat ps;
 
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
@@ -80,8 +92,8 @@ static void read_procs(struct plan *p, const char *proc)
 		snprintf(path, sizeof(path), "%s/cmdline", pdir);
 		if (sysfs_read(path, pp->argv0, sizeof(pp->argv0)) <= 0)
 			continue;       /* kernel thread, or gone */
-		snprintf(path, sizeof(path), "%s/comm", pdir);
-		(void)sysfs_read(path, pp->comm, sizeof(pp->comm));
+		if (proc_stat_read(pdir, &ps) == 0)
+			snprintf(pp->comm, sizeof(pp->comm), "%s", ps.comm);
 		pp->pid = (pid_t)atoi(de->d_name);
 		/* the run's own rule (real uid, '@', protect) */
 		if (killall_is_protected(p->c, pdir, &pp->by_config))

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libmount/libmount.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mounts.h"
 #include "shutdownfs.h"
 #include "sysfs.h"
 
@@ -128,27 +128,22 @@ static int add_loops(struct scope *s)
 	return added;
 }
 
+static int scope_found(struct libmnt_fs *fs, void *arg)
+{
+	(void)scope_add(arg, mnt_fs_get_devno(fs));
+	return 0;
+}
+
 int scope_collect(struct scope *s)
 {
-	struct libmnt_table *tb;
-	struct libmnt_iter *it;
-	struct libmnt_fs *fs;
 	unsigned pass;
 
 	if (s->whole_machine)
 		return 0;
-	tb = mnt_new_table_from_file(s->mountinfo);
-	it = mnt_new_iter(MNT_ITER_FORWARD);
-	if (!tb || !it) {
-		mnt_unref_table(tb);
-		mnt_free_iter(it);
+	if (mounts_each(s->mountinfo, MOUNTS_OLDEST_FIRST, scope_found, s) < 0) {
 		log_warn("%s: cannot read mount table, scope is empty", s->mountinfo);
 		return -EIO;
 	}
-	while (mnt_table_next_fs(tb, it, &fs) == 0)
-		(void)scope_add(s, mnt_fs_get_devno(fs));
-	mnt_free_iter(it);
-	mnt_unref_table(tb);
 	/* stacks nest: a loop file on an LV on a crypt on an md ... */
 	for (pass = 0; pass < 16; pass++)
 		if (add_slaves(s) + add_loops(s) == 0)

@@ -2,13 +2,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libmount/libmount.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "mounts.h"
 #include "swaps.h"
 #include "sysfs.h"
 
@@ -82,14 +82,13 @@ static bool swap_uses(const char *swaps, dev_t dev)
 	return found;
 }
 
+static int devno_matches(struct libmnt_fs *fs, void *arg)
+{
+	return mnt_fs_get_devno(fs) == *(const dev_t *)arg;
+}
+
 bool sysfs_dev_mounted(const struct scope *s, dev_t dev)
 {
-	struct libmnt_table *tb = mnt_new_table_from_file(s->mountinfo);
-	bool found = false;
-
-	if (tb) {
-		found = mnt_table_find_devno(tb, dev, MNT_ITER_FORWARD) != NULL;
-		mnt_unref_table(tb);
-	}
-	return found || swap_uses(s->swaps, dev);
+	return mounts_each(s->mountinfo, MOUNTS_OLDEST_FIRST, devno_matches, &dev) > 0 ||
+	       swap_uses(s->swaps, dev);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mounts.h"
 #include "spawn.h"
 #include "state.h"
 #include "umount.h"
@@ -111,27 +112,31 @@ static int targets_push(struct targets *ts, struct libmnt_fs *fs)
 	return 0;
 }
 
+struct targets_read_arg {
+	const struct scope *scope;
+	struct targets *ts;
+};
+
+static int target_found(struct libmnt_fs *fs, void *arg)
+{
+	struct targets_read_arg *a = arg;
+
+	return in_scope(a->scope, fs) ? targets_push(a->ts, fs) : 0;
+}
+
 /* Targets in scope, newest first: one read of the table. */
 static int targets_read(const struct scope *s, struct targets *ret)
 {
-	struct libmnt_table *tb = mnt_new_table_from_file(s->mountinfo);
-	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_BACKWARD);
-	struct libmnt_fs *fs;
-	int r = 0;
+	struct targets_read_arg a = { s, ret };
+	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if (!tb || !it) {
-		log_err("%s: cannot read the mount table", s->mountinfo);
-		r = -EIO;
-	}
-	while (r == 0 && mnt_table_next_fs(tb, it, &fs) == 0)
-		if (in_scope(s, fs))
-			r = targets_push(ret, fs);
-	mnt_free_iter(it);
-	mnt_unref_table(tb);
+	r = mounts_each(s->mountinfo, MOUNTS_NEWEST_FIRST, target_found, &a);
 	if (r < 0) {
 		if (r == -ENOMEM)
 			log_err("%s: out of memory reading the mount table", s->mountinfo);
+		else
+			log_err("%s: cannot read the mount table", s->mountinfo);
 		targets_free(ret);
 		return r;
 	}

@@ -167,31 +167,34 @@ static void test_protected_processes(void)
 	mk("proc/412", 0555);
 	put("proc/412/cmdline", "@dmon\0--offroot", 0444);
 	test_write_file(at("proc/412/cmdline"), "@dmon");
-	put("proc/412/comm", "mdmon\n", 0444);
+	put("proc/412/stat", "412 (mdmon) S 1 412 412 0 -1 4194560 0\n", 0444);
 	put("proc/412/status", "Name:\tmdmon\nUid:\t0\t0\t0\t0\n", 0444);
 	mk("proc/500", 0555);
 	put("proc/500/cmdline", "/sbin/iscsid", 0444);
-	put("proc/500/comm", "iscsid\n", 0444);
 	put("proc/500/stat", "500 (iscsid) S 1 500 500 0 -1 4194560 0\n", 0444);
 	put("proc/500/status", "Name:\tiscsid\nUid:\t0\t0\t0\t0\n", 0444);
 	mk("proc/2", 0555);             /* a kernel thread: empty cmdline */
 	put("proc/2/cmdline", "", 0444);
-	put("proc/2/comm", "kthreadd\n", 0444);
+	put("proc/2/stat", "2 (kthreadd) S 1 2 2 0 -1 4194560 0\n", 0444);
 	mk("proc/600", 0555);           /* '@' but not root's: killed */
 	put("proc/600/cmdline", "@fake", 0444);
-	put("proc/600/comm", "fake\n", 0444);
+	put("proc/600/stat", "600 (fake) S 1 600 600 0 -1 4194560 0\n", 0444);
 	put("proc/600/status", "Name:\tfake\nUid:\t1000\t0\t0\t0\n", 0444);
 	/* root's effective uid (a setuid program at its prompt), a user's real
 	 * one: the run kills it, so plan must not list it as spared */
 	mk("proc/700", 0555);
 	put("proc/700/cmdline", "@sudo", 0444);
-	put("proc/700/comm", "sudo\n", 0444);
+	put("proc/700/stat", "700 (sudo) S 1 700 700 0 -1 4194560 0\n", 0444);
 	put("proc/700/status", "Name:\tsudo\nUid:\t1000\t0\t0\t0\n", 0444);
 	plan("md-external", false, false);
 	CHECK(strstr(out, "  412  @dmon  (argv[0] starts with @)\n"));
 	CHECK(strstr(out, "  500  /sbin/iscsid  (protect)\n"));
 	CHECK(!strstr(out, "kthreadd") && !strstr(out, "@fake") && !strstr(out, "@sudo"));
 	CHECK(!strstr(out, "no protected mdmon"));
+	/* comm comes from /proc/PID/stat, the run's own reader (proc.c) */
+	plan("md-external", true, false);
+	CHECK(strstr(out, "\"comm\": \"mdmon\""));
+	CHECK(strstr(out, "\"comm\": \"iscsid\""));
 	cleanup();
 }
 
