@@ -17,7 +17,7 @@ CC        := musl-gcc
 HOSTCC    ?= gcc
 CLANG     ?= clang
 
-WARN      := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 -Wno-format-truncation -Wno-format-nonliteral -Wmissing-prototypes
+WARN      := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 -Wno-format-truncation -Wno-format-nonliteral -Wmissing-prototypes -Werror=implicit-function-declaration
 CPPFLAGS  += -D_GNU_SOURCE -DPREFIX='"$(PREFIX)"'
 CFLAGS    ?= -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-stack-protector
 CFLAGS    += -std=gnu11 $(WARN)

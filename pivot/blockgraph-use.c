@@ -11,6 +11,7 @@
 #include "blockgraph.h"
 #include "log.h"
 #include "mounts.h"
+#include "scope.h"
 #include "swaps.h"
 #include "teardown.h"
 

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "shutdownfs.h"
+#include "scope.h"
 
 enum bdev_kind {
 	BDEV_DISK = 0,

@@ -17,6 +17,7 @@
 
 #include "blockgraph.h"
 #include "log.h"
+#include "scope.h"
 #include "spawn.h"
 #include "teardown.h"
 

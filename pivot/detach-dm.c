@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "blockgraph.h"
+#include "clock.h"
 #include "log.h"
 #include "spawn.h"
 #include "teardown.h"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "scope.h"
 #include "spawn.h"
 #include "sys.h"
 #include "sysfs.h"

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "blockgraph.h"
+#include "clock.h"
 #include "log.h"
 #include "spawn.h"
 #include "teardown.h"

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "scope.h"
 #include "spawn.h"
 #include "swaps.h"
 #include "sys.h"

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "exitrd.h"
 #include "log.h"
+#include "scope.h"
 
 /* Options that take a value (as `--name=V` or `--name V`), and flags with
  * an optional `=BOOL`, as systemd-shutdown's getopt table declares them. */

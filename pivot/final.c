@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "final.h"
+#include "clock.h"
 #include "log.h"
+#include "scope.h"
 #include "spawn.h"
 #include "sys.h"
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "handover.h"
 #include "log.h"
 #include "pivot.h"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "handover.h"
+#include "clock.h"
 #include "log.h"
 #include "spawn.h"
 

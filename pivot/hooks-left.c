@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "hooks-run.h"
 #include "proc.h"
 #include "spawn.h"

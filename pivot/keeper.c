@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "exitrd.h"
 #include "final.h"
 #include "budget.h"
@@ -22,6 +23,7 @@
 #include "log.h"
 #include "pivot.h"
 #include "report.h"
+#include "scope.h"
 #include "spawn.h"
 #include "state.h"
 #include "sys.h"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "killall.h"
+#include "clock.h"
 #include "log.h"
 #include "proc.h"
 #include "spawn.h"

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "scope.h"
 #include "shutdownfs.h"
 
 static int kmsg_fd = -1;

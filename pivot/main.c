@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "final.h"
 #include "budget.h"
@@ -14,6 +15,7 @@
 #include "pivot.h"
 #include "plan.h"
 #include "report.h"
+#include "scope.h"
 #include "spawn.h"
 #include "state.h"
 #include "watchdog.h"

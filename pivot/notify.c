@@ -17,8 +17,10 @@
 #include <sys/io.h>
 #endif
 
+#include "clock.h"
 #include "log.h"
 #include "report.h"
+#include "scope.h"
 #include "spawn.h"
 #include "sysfs.h"
 

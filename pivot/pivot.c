@@ -15,8 +15,10 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "pivot.h"
+#include "scope.h"
 #include "skel-check.h"
 #include "skel.h"
 #include "spawn.h"

@@ -14,6 +14,7 @@
 #include "handover.h"
 #include "hooks.h"
 #include "skel-check.h"
+#include "scope.h"
 
 struct plan_paths {
 	const char *sysfs;      /* "/sys" */

@@ -13,6 +13,7 @@
 #include "mounts.h"
 #include "plan.h"
 #include "proc.h"
+#include "scope.h"
 #include "sysfs.h"
 #include "plan-data.h"
 #include "report.h"

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "report.h"
+#include "scope.h"
 
 /* kmsg stamps records with local_clock(), CLOCK_MONOTONIC within a few ms
  * on the machines we know; a second of slack keeps the run's first lines */

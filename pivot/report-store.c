@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "report.h"
+#include "scope.h"
 #include "spawn.h"
 #include "sysfs.h"
 

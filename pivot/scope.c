@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "mounts.h"
+#include "scope.h"
 #include "shutdownfs.h"
 #include "sysfs.h"
 

@@ -1,4 +1,4 @@
-/* shutdownfs.h — types shared by every step of the run: actions, counters, scope. */
+/* shutdownfs.h — types shared by every step of the run: actions and counters. */
 #ifndef SHUTDOWNFS_H
 #define SHUTDOWNFS_H
 
@@ -36,29 +36,5 @@ struct stats {
 	unsigned left;          /* mounts/devices in scope still present at the end */
 	unsigned timeouts;      /* calls that overran their deadline (umount, sync ...) */
 };
-
-/* What this run may touch. In the initial PID namespace: the whole machine.
- * In a child PID namespace (tests, containers): only the block devices that
- * the mounts of our own mount namespace used when stage 2 started, the
- * devices under them (slaves), and loop devices backed by files on them. */
-#define SCOPE_MAX_DEVS 256
-struct scope {
-	bool whole_machine;
-	const char *oldroot;    /* "/oldroot" in stage 2, "/" in the fallback */
-	const char *sysfs;      /* "/sys", or a fixture tree in unit tests */
-	const char *mountinfo;  /* "/proc/self/mountinfo", or a fixture */
-	const char *swaps;      /* "/proc/swaps", or a fixture */
-	unsigned ndevs;
-	dev_t devs[SCOPE_MAX_DEVS];
-};
-
-/* scope.c */
-bool pidns_is_initial(void);
-void scope_init(struct scope *s, bool whole_machine, const char *oldroot);
-int scope_add(struct scope *s, dev_t dev);
-bool scope_has(const struct scope *s, dev_t dev);
-/* Collect the devices of every mount in s->mountinfo, then close over sysfs
- * slaves/ and loop backing files, so the scope covers whole stacks. */
-int scope_collect(struct scope *s);
 
 #endif

@@ -9,8 +9,6 @@
 
 #define SPAWN_TIMEOUT (-1000)   /* returned when the child overran */
 
-uint64_t now_ms(void);          /* CLOCK_MONOTONIC, ms */
-uint64_t now_us(void);
 /* Sleep up to ms, reaping any child (PID 1 inherits orphans). */
 void reap_sleep(unsigned ms);
 /* Reap every exited child without blocking; returns how many. */

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "shutdownfs.h"
+#include "scope.h"
 
 #define STATE_MAGIC 0x73667331u         /* "sfs1" */
 #define STATE_FD 99                     /* where the re-exec finds it */

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "shutdownfs.h"
+#include "scope.h"
 
 /* Read a small file (sysfs, /proc), trailing newline and spaces cut; buf is
  * "" on error. Returns length or -errno. */

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "shutdownfs.h"
+#include "scope.h"
 
 /* detach-dm.c: resume every suspended dm device in scope before unmounting
  * (I/O to a suspended device blocks every sync and umount). */

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "shutdownfs.h"
+#include "scope.h"
 
 #define UMOUNT_TIMEOUT_MS 5000  /* one umount/remount call in its child */
 

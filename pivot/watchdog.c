@@ -12,10 +12,12 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "exitrd.h"
 #include "watchdog.h"
 #include "log.h"
 #include "modules.h"
+#include "scope.h"
 #include "spawn.h"
 #include "sys.h"
 

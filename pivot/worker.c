@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "budget.h"
+#include "clock.h"
 #include "final.h"
+#include "scope.h"
 #include "watchdog.h"
 #include "hooks.h"
 #include "killall.h"

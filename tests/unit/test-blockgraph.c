@@ -9,6 +9,7 @@
 #include "harness.h"
 #include "fixture-path.h"
 #include "blockgraph.h"
+#include "scope.h"
 #include "teardown.h"
 
 static struct scope sc;

@@ -11,9 +11,11 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
+#include "clock.h"
 #include "harness.h"
 #include "fixture-path.h"
 #include "blockgraph.h"
+#include "scope.h"
 #include "spawn.h"
 #include <sys/mman.h>
 #include "teardown.h"

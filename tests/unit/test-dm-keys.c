@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "fixture-path.h"
 #include "blockgraph.h"
+#include "scope.h"
 #include "spawn.h"
 #include "teardown.h"
 

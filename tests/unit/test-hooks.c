@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "clock.h"
 #include "harness.h"
 #include "hooks.h"
 #include "hooks-run.h"

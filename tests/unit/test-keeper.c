@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "clock.h"
 #include "harness.h"
 #include "config.h"
 #include "fake-sys.h"

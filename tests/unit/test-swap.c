@@ -6,6 +6,7 @@
 
 #include "harness.h"
 #include "fake-sys.h"
+#include "scope.h"
 #include "spawn.h"
 #include "swaps.h"
 #include "teardown.h"

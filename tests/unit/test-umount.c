@@ -8,6 +8,7 @@
 #include "harness.h"
 #include "fake-sys.h"
 #include "fixture-path.h"
+#include "scope.h"
 #include "spawn.h"
 #include "umount.h"
 #include "umount-batch.h"
