@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "blockgraph.h"
+#include "seams.h"
 #include "sys.h"
 
 #define DM_CONTROL_DEFAULT makedev(10, 236)

@@ -116,15 +116,7 @@ unsigned blockgraph_sorted(const struct blockgraph *g, int *ret, unsigned max);
 int blockgraph_load_ordered(struct blockgraph *g, const struct scope *s,
 			    int **ret_order, unsigned *ret_n);
 
-/* bdev-node.c: device nodes, the seam for tests, libblkid */
-struct blockgraph_hooks {
-	int (*ioctl)(int fd, unsigned long req, void *arg);
-	/* open a block device (what == NULL) or the dm control node */
-	int (*open_node)(const char *what, dev_t dev, int flags);
-};
-/* Unit tests route ioctls and opens through h; NULL restores sys_ioctl()
- * and real nodes. */
-void blockgraph_set_hooks(const struct blockgraph_hooks *h);
+/* bdev-node.c: device nodes, libblkid (the tests' seam: seams.h) */
 int bdev_ioctl(int fd, unsigned long req, void *arg);
 /* Open the block device dev by number: DEVDIR/NAME, DEVDIR/block/MAJ:MIN, or
  * a private node made and unlinked at once. Returns an fd or -errno. */

@@ -10,6 +10,7 @@
 #include "fixture-path.h"
 #include "blockgraph.h"
 #include "scope.h"
+#include "seams.h"
 #include "teardown.h"
 
 static struct scope sc;

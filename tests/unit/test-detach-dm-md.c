@@ -16,6 +16,7 @@
 #include "fixture-path.h"
 #include "blockgraph.h"
 #include "scope.h"
+#include "seams.h"
 #include "spawn.h"
 #include <sys/mman.h>
 #include "teardown.h"

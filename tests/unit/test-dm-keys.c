@@ -13,6 +13,7 @@
 #include "fixture-path.h"
 #include "blockgraph.h"
 #include "scope.h"
+#include "seams.h"
 #include "spawn.h"
 #include "teardown.h"
 
