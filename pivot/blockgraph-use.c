@@ -47,36 +47,18 @@ static int add_mount(struct libmnt_fs *fs, void *arg)
 {
 	struct mounts_arg *a = arg;
 	struct blockgraph *g = a->g;
-	const char *tg = mnt_fs_get_target(fs), *src = mnt_fs_get_source(fs);
-	const char *t = mnt_fs_get_fstype(fs);
-	struct bmount *m;
+	struct mount_entry *m;
+	int r = mounts_append(&g->mounts, &g->nmounts, &a->cap, fs);
 
-	if (g->nmounts == a->cap) {
-		unsigned ncap = a->cap ? a->cap * 2 : 32;
-		struct bmount *nm = realloc(g->mounts, ncap * sizeof(*nm));
-		if (!nm)
-			return -ENOMEM;
-		g->mounts = nm;
-		a->cap = ncap;
-	}
-	m = &g->mounts[g->nmounts];
-	m->dev = mnt_fs_get_devno(fs);
-	m->target = strdup(tg ? tg : "?");
-	m->source = strdup(src ? src : "none");
-	m->fstype = strdup(t ? t : "?");
-	if (!m->target || !m->source || !m->fstype) {
-		free(m->target);
-		free(m->source);
-		free(m->fstype);
-		return -ENOMEM;
-	}
+	if (r < 0)
+		return r;
 	/* btrfs and others report an anonymous 0:N; the source names the device */
+	m = &g->mounts[g->nmounts - 1];
 	if (major(m->dev) == 0) {
 		int j = find_by_path(g, m->source);
 		if (j >= 0)
 			m->dev = g->devs[j].dev;
 	}
-	g->nmounts++;
 	return 0;
 }
 

@@ -222,15 +222,10 @@ void blockgraph_free(struct blockgraph *g)
 
 	for (i = 0; i < g->n; i++)
 		free(g->devs[i].loop_backing);
-	for (i = 0; i < g->nmounts; i++) {
-		free(g->mounts[i].target);
-		free(g->mounts[i].source);
-		free(g->mounts[i].fstype);
-	}
 	for (i = 0; i < g->nswaps; i++)
 		free(g->swaps[i].path);
 	free(g->devs);
-	free(g->mounts);
+	mounts_free(g->mounts, g->nmounts);
 	free(g->swaps);
 	memset(g, 0, sizeof(*g));
 }

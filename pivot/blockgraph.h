@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "shutdownfs.h"
+#include "mounts.h"
 #include "scope.h"
 
 enum bdev_kind {
@@ -46,13 +47,6 @@ struct bdev {
 	int level_;                     /* blockgraph_order() scratch */
 };
 
-struct bmount {
-	dev_t dev;
-	char *target;
-	char *source;
-	char *fstype;
-};
-
 struct bswap {
 	char *path;
 	bool is_file;
@@ -63,7 +57,7 @@ struct blockgraph {
 	unsigned n;
 	struct bdev *devs;
 	unsigned nmounts;
-	struct bmount *mounts;
+	struct mount_entry *mounts;
 	unsigned nswaps;
 	struct bswap *swaps;
 };

@@ -1,5 +1,7 @@
 /* mounts.c — the mount table, read one way for the whole program. */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "mounts.h"
 
@@ -22,4 +24,46 @@ int mounts_each(const char *mountinfo, enum mounts_order order, mounts_fn fn, vo
 	mnt_free_iter(it);
 	mnt_unref_table(tb);
 	return r;
+}
+
+int mounts_append(struct mount_entry **v, unsigned *n, unsigned *cap, struct libmnt_fs *fs)
+{
+	const char *tg = mnt_fs_get_target(fs), *src = mnt_fs_get_source(fs);
+	const char *t = mnt_fs_get_fstype(fs);
+	struct mount_entry *m;
+
+	if (*n == *cap) {
+		unsigned ncap = *cap ? *cap * 2 : 64;
+		struct mount_entry *nv = realloc(*v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = ncap;
+	}
+	m = &(*v)[*n];
+	m->dev = mnt_fs_get_devno(fs);
+	m->target = strdup(tg ? tg : "?");
+	m->source = strdup(src ? src : "none");
+	m->fstype = strdup(t ? t : "?");
+	if (!m->target || !m->source || !m->fstype) {
+		free(m->target);
+		free(m->source);
+		free(m->fstype);
+		return -ENOMEM;
+	}
+	(*n)++;
+	return 0;
+}
+
+void mounts_free(struct mount_entry *v, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].target);
+		free(v[i].source);
+		free(v[i].fstype);
+	}
+	free(v);
 }

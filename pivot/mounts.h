@@ -11,6 +11,21 @@ enum mounts_order {
 	MOUNTS_NEWEST_FIRST,    /* as unmounted */
 };
 
+/* A copy of one mount, for tables kept past the walk (the block graph,
+ * plan). */
+struct mount_entry {
+	dev_t dev;
+	char *target;
+	char *source;
+	char *fstype;
+};
+
+/* Append a copy of fs to *v (*n used, *cap allocated), growing it.
+ * 0 or -ENOMEM (then nothing is appended). */
+int mounts_append(struct mount_entry **v, unsigned *n, unsigned *cap, struct libmnt_fs *fs);
+/* Free n entries and the array. */
+void mounts_free(struct mount_entry *v, unsigned n);
+
 /* Called per mount; non-zero stops the walk and is returned. */
 typedef int (*mounts_fn)(struct libmnt_fs *fs, void *arg);
 

@@ -26,11 +26,6 @@ struct plan_paths {
 	const char *root;       /* where /etc and /run are read for the init route; NULL: "" */
 };
 
-struct plan_mount {
-	char *target, *source, *fstype;
-	dev_t dev;
-};
-
 #define PLAN_PROCS_MAX 64
 struct plan_proc {
 	pid_t pid;
@@ -53,7 +48,7 @@ struct plan {
 	struct blockgraph g;
 	int steps;
 	unsigned nmounts;
-	struct plan_mount *mounts;      /* in unmount order, newest first */
+	struct mount_entry *mounts;      /* in unmount order, newest first */
 	unsigned nprocs;
 	struct plan_proc procs[PLAN_PROCS_MAX];
 	unsigned nhooks;

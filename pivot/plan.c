@@ -38,33 +38,8 @@ struct plan_mounts_arg {
 static int plan_mount_found(struct libmnt_fs *fs, void *arg)
 {
 	struct plan_mounts_arg *a = arg;
-	struct plan *p = a->p;
-	const char *tg = mnt_fs_get_target(fs), *src = mnt_fs_get_source(fs);
-	const char *t = mnt_fs_get_fstype(fs);
-	struct plan_mount *m;
 
-	if (p->nmounts == a->cap) {
-		unsigned cap = a->cap ? a->cap * 2 : 64;
-		struct plan_mount *v = realloc(p->mounts, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		p->mounts = v;
-		a->cap = cap;
-	}
-	m = &p->mounts[p->nmounts];
-	m->target = strdup(tg ? tg : "?");
-	m->source = strdup(src ? src : "none");
-	m->fstype = strdup(t ? t : "?");
-	m->dev = mnt_fs_get_devno(fs);
-	if (!m->target || !m->source || !m->fstype) {
-		free(m->target);
-		free(m->source);
-		free(m->fstype);
-		return -ENOMEM;
-	}
-	p->nmounts++;
-	return 0;
+	return mounts_append(&a->p->mounts, &a->p->nmounts, &a->cap, fs);
 }
 
 /* Newest first, as the run unmounts (mounts.c, like umount.c). */
@@ -286,14 +261,7 @@ int plan_collect(struct plan *p, const struct config *c, const struct plan_paths
 
 void plan_free(struct plan *p)
 {
-	unsigned i;
-
-	for (i = 0; i < p->nmounts; i++) {
-		free(p->mounts[i].target);
-		free(p->mounts[i].source);
-		free(p->mounts[i].fstype);
-	}
-	free(p->mounts);
+	mounts_free(p->mounts, p->nmounts);
 	blockgraph_free(&p->g);
 }
 
