@@ -612,7 +612,10 @@ boot_pair() {
 	# shellcheck disable=SC2086 # disk paths (no spaces) and qemu args
 	vm_boot "$RUNLOG" "$RUN_LIMIT" "vm.mode=run vm.layout=$layout vm.token=$token $extra" \
 		$disks "$@" && RUNRC=0 || RUNRC=$?
-	[ -z "$cadpid" ] || { kill "$cadpid" 2>/dev/null; wait "$cadpid" 2>/dev/null || :; }
+	if [ -n "$cadpid" ]; then
+		kill "$cadpid" 2>/dev/null || :
+		wait "$cadpid" 2>/dev/null || :
+	fi
 	VM_MEM=$mem INITRD=$initrd
 	VM_SHOW=""
 	case $RUNRC in
