@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,15 +58,38 @@ static int copy_data(int in, int out, unsigned long long *ret_bytes)
 	}
 }
 
+/* The same version of a file or directory: same inode, size, data and
+ * metadata times. A tree changed under the copy (a file truncated, grown
+ * or rewritten, an entry removed or added) must not reach the ramfs as if
+ * it were whole. */
+static bool skel_same_version(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_nlink == b->st_nlink &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
 int skel_copy_file(int src_fd, int dst_dirfd, const char *name, unsigned mode,
 		   unsigned long long *ret_bytes)
 {
+	unsigned long long n = 0;
+	struct stat before, after;
 	int out, r;
 
+	if (fstat(src_fd, &before) < 0)
+		return -errno;
 	out = openat(dst_dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (out < 0)
 		return -errno;
-	r = copy_data(src_fd, out, ret_bytes);
+	r = copy_data(src_fd, out, &n);
+	*ret_bytes += n;
+	/* read to the end, then compare: fewer bytes than the size said is a
+	 * file cut short while we read it (or a pseudo-file), more is one
+	 * still being written; either is no whole copy */
+	if (r == 0 && (fstat(src_fd, &after) < 0 || n != (unsigned long long)before.st_size ||
+		       !skel_same_version(&before, &after)))
+		r = -ESTALE;
 	if (r == 0 && fchmod(out, mode & 07777) < 0)
 		r = -errno;
 	close(out);
@@ -114,7 +138,12 @@ static int copy_entry(struct copy *cp, int src, int dst, const char *name,
 		if (s2 < 0 || d2 < 0) {
 			r = -errno;
 		} else {
+			struct stat after;
+
 			r = copy_dir(cp, s2, d2, rel, depth + 1);
+			/* an entry removed or added while we read the directory */
+			if (r == 0 && (fstat(s2, &after) < 0 || !skel_same_version(&st, &after)))
+				r = -ESTALE;
 			if (r == 0 && (fchown(d2, st.st_uid, st.st_gid) < 0 ||
 				       fchmod(d2, st.st_mode & 07777) < 0))
 				r = -errno;
@@ -188,7 +217,8 @@ static int copy_dir(struct copy *cp, int src, int dst, const char *rel, int dept
 		r = copy_entry(cp, src, dst, de->d_name, sub, depth);
 		if (r < 0 && !cp->logged) {
 			cp->logged = true;
-			log_err("skeleton: copy %s: %s", sub, strerror(-r));
+			log_err("skeleton: copy %s: %s", sub,
+				r == -ESTALE ? "changed while being copied" : strerror(-r));
 		}
 	}
 	closedir(d);
@@ -198,14 +228,21 @@ static int copy_dir(struct copy *cp, int src, int dst, const char *rel, int dept
 int skel_copy(int src_dirfd, int dst_dirfd, struct skel_copy_stats *ret)
 {
 	struct copy cp = { dst_dirfd, ret, NULL, 0, false };
+	struct stat before, after;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
+	if (fstat(src_dirfd, &before) < 0)
+		return -errno;
 	cp.links = calloc(HARDLINK_MAX, sizeof(*cp.links));
 	if (!cp.links)
 		return -ENOMEM;
 	r = copy_dir(&cp, src_dirfd, dst_dirfd, "", 0);
 	free(cp.links);
+	if (r == 0 && (fstat(src_dirfd, &after) < 0 || !skel_same_version(&before, &after))) {
+		log_err("skeleton: copy .: changed while being copied");
+		r = -ESTALE;
+	}
 	return r;
 }
 

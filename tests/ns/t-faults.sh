@@ -2,7 +2,7 @@
 # t-faults.sh — bad input and faults, as a careless admin, a broken hook or a
 # device shared with the host would bring them, in a real run as PID 1 of a
 # PID + mount namespace: a skeleton that does not fit the ramfs or fails to
-# copy, hooks that unmount the ramfs's /proc, /sys, /dev, a loop device the
+# copy (too big, or changed while copied), hooks that unmount the ramfs's /proc, /sys, /dev, a loop device the
 # host still has mounted.
 # The scenario fragments are single-quoted on purpose: they expand inside the
 # namespace, not here.
@@ -55,6 +55,33 @@ judge ns/skel-copy-enospc "check_signal 130" check_images_clean "check_token dat
 	check_loops_detached "check_log 'skeleton: copy: .*going on with a ramfs holding only shutdownfs'" \
 	"check_no_log 'tearing down from the old root'" "check_log 'stage 2 in the ramfs'" \
 	"check_summary result=clean left=0"
+ns_end
+
+# A skeleton file cut short while it is copied: its content ends before
+# its size (a sysfs attribute bound over it: 4096 bytes by stat, a few by
+# read), as a file truncated between the stat and the read looks. The copy
+# must not take it as whole: the tree is refused as a whole (no hooks run,
+# the ramfs holds only shutdownfs), and the run goes on from the ramfs, not
+# from the old root. (Grown, deleted, the tree removed mid-copy:
+# tests/unit/test-skel-copy.c, deterministic through its copy seam.)
+ns_begin
+base_data
+add_hook pre-umount 10-marker 0755 <<'H'
+#!/bin/sh
+echo "hook from a half-copied skeleton ran"
+H
+skel_hooks
+cat >> "$W/pre.sh" <<'S'
+: > "$S/bin/short"
+mount --bind /sys/kernel/uevent_seqnum "$S/bin/short"
+S
+run_fast poweroff
+judge ns/skel-file-cut-short "check_signal 130" check_images_clean "check_token data /token" \
+	check_loops_detached "check_log 'skeleton: copy bin/short: changed while being copied'" \
+	"check_log 'skeleton: copy: .*going on with a ramfs holding only shutdownfs, without hooks'" \
+	"check_log 'ramfs: 1 files, 0 dirs, 0 symlinks'" "check_no_log 'hook from a half-copied skeleton ran'" \
+	"check_no_log 'tearing down from the old root'" "check_log 'stage 2 in the ramfs'" \
+	"check_summary result=clean hooks_ok=0 left=0"
 ns_end
 
 # Hooks that unmount the ramfs's API filesystems: the run mounts them again

@@ -302,6 +302,40 @@ initrd_build() {
 	stamp_set "$INITRD" "$h"
 }
 
+# A small initramfs for a low-memory run boot (RUN_INITRD=lite): only what
+# the run mode needs to assemble the stack and switch_root (busybox, mdadm,
+# cryptsetup, lvm, dmsetup with their libraries, the modules the init
+# loads), gzip-compressed. The full one is 46 MB uncompressed and the
+# kernel runs out of memory unpacking it into 128 MiB.
+initrd_lite_build() {
+	LITE=$VM/initrd-lite.cpio.gz
+	h=$(inputs_hash "$(cat "$BOX.stamp")" "$VMSRC/guest/init" "$(layouts_initrd_inputs)" "$VMSRC/lib.sh")
+	stamp_ok "$LITE" "$h" && [ -f "$LITE" ] && return 0
+	msg "building the low-memory initramfs"
+	d=$VM/initrd-lite.d
+	rm -rf "$d"
+	for x in proc sys dev run tmp mnt newroot host oldroot etc/lvm etc/vmtest; do mkdir -p "$d/$x"; done
+	add_busybox "$d"
+	for t in /usr/sbin/cryptsetup /usr/sbin/lvm /usr/sbin/mdadm /usr/sbin/dmsetup; do
+		add_binary "$d" "$t"
+	done
+	for l in vgchange lvchange vgscan; do add_link "$d" lvm "/usr/sbin/$l"; done
+	cp "$BOX/etc/lvm/lvm.conf" "$d/etc/lvm/"
+	cp "$BOX/etc/vmtest/key" "$BOX/etc/vmtest/modules" "$d/etc/vmtest/"
+	while IFS= read -r ko; do
+		mkdir -p "$d$(dirname "$ko")"
+		cp "$BOX$ko" "$d$ko"
+	done < "$BOX/etc/vmtest/modules"
+	install -m 0755 "$VMSRC/guest/init" "$d/init"
+	layouts_initrd "$d"
+	(cd "$d" && find . | LC_ALL=C sort | busybox cpio -o -H newc -R 0:0 2>/dev/null) |
+		gzip -6 > "$LITE.tmp" || die "cpio (lite) failed"
+	mv "$LITE.tmp" "$LITE"
+	msg "low-memory initramfs: $(du -sk "$d" | cut -f1) KiB unpacked, $(($(stat -c %s "$LITE") / 1024)) KiB"
+	rm -rf "$d"
+	stamp_set "$LITE" "$h"
+}
+
 # --- root image: toolbox + init + systemd-shutdown + the project installed -------
 
 have_binary() { [ -x build/shutdownfs ]; }
@@ -439,6 +473,7 @@ vm_prepare() {
 	kernel_fetch
 	box_build
 	initrd_build
+	initrd_lite_build
 	root_build
 	disks_build
 }
@@ -558,13 +593,30 @@ boot_pair() {
 			-device "virtserialport,chardev=verdict,name=$port" ;;
 	esac
 	VM_SHOW=${VM_TAIL:-}
-	# RUN_MEM: the run boot's memory (a low-memory scenario); the check's stays
-	mem=$VM_MEM
+	# RUN_MEM: the run boot's memory (a low-memory scenario), RUN_INITRD=lite
+	# its small initramfs; the check's stay
+	mem=$VM_MEM initrd=$INITRD
 	VM_MEM=${RUN_MEM:-$VM_MEM}
+	[ "${RUN_INITRD:-}" != lite ] || INITRD=$LITE
+	# PAIR_CAD=PATTERN: ctrl-alt-del from the host (QEMU's monitor on a
+	# pipe, `sendkey ctrl-alt-delete`) once PATTERN is on the run's console
+	cadpid=""
+	: > "$RUNLOG"
+	if [ -n "${PAIR_CAD:-}" ]; then
+		mkdir -p "$work"
+		mkfifo "$work/mon.in" "$work/mon.out"
+		set -- "$@" -monitor "pipe:$work/mon"
+		cad_send "$RUNLOG" "$PAIR_CAD" "$work/mon" "$VM/logs/$name-host.log" &
+		cadpid=$!
+	fi
 	# shellcheck disable=SC2086 # disk paths (no spaces) and qemu args
 	vm_boot "$RUNLOG" "$RUN_LIMIT" "vm.mode=run vm.layout=$layout vm.token=$token $extra" \
 		$disks "$@" && RUNRC=0 || RUNRC=$?
-	VM_MEM=$mem
+	if [ -n "$cadpid" ]; then
+		kill "$cadpid" 2>/dev/null || :
+		wait "$cadpid" 2>/dev/null || :
+	fi
+	VM_MEM=$mem INITRD=$initrd
 	VM_SHOW=""
 	case $RUNRC in
 	33) EXIT_VERDICT=clean ;;       # (0x10 << 1) | 1
@@ -580,6 +632,26 @@ boot_pair() {
 	VM_RAMFILE=""
 	rm -rf "$work"
 	grep -q 'VERDICT {' "$CHECKLOG" || why "check boot gave no verdict (rc $CHECKRC)"
+}
+
+# cad_send LOG PATTERN MONITOR HOSTLOG: once PATTERN is in LOG, ctrl-alt-del
+# into the guest through QEMU's monitor (MONITOR.in, a FIFO QEMU holds
+# open), said in HOSTLOG; gives up after RUN_LIMIT
+cad_send() {
+	: > "$4"
+	i=0
+	while [ "$i" -lt $((RUN_LIMIT * 4)) ]; do
+		if grep -q -e "$2" "$1" 2> /dev/null; then
+			echo 'sendkey ctrl-alt-delete' > "$3.in"
+			echo "vmtest-host: sendkey ctrl-alt-delete after '$2'" >> "$4"
+			# QEMU's echo of the command, so its pipe never fills
+			timeout 5 cat "$3.out" > /dev/null 2>&1 || :
+			return 0
+		fi
+		sleep 0.25
+		i=$((i + 1))
+	done
+	echo "vmtest-host: '$2' never came" >> "$4"
 }
 
 # blank_disk NAME MB: an empty extra disk for a scenario's run boot (the check

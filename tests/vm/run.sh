@@ -194,6 +194,43 @@ sc_exitrd() {
 	report exitrd
 }
 
+# The shipped unit's ExecStop (exitrd-prepare) on a /run mounted noexec, as
+# Debian's initramfs-tools mounts it: it mounts its own tmpfs (exec) on
+# /run/initramfs, so systemd-shutdown's access(X_OK) passes and it hands
+# over; every layer closed.
+sc_exitrd_noexec() {
+	need_binary exitrd-noexec || return 0
+	boot_pair exitrd-noexec stack "vm.stage4=exitrd vm.exitrd=prepare vm.runfs=noexec \
+vm.sdtimeout=5s vm.swap=/dev/mapper/vg0-swap"
+	expect_exit poweroff
+	expect_log 'vmtest: /run: [^ ]*noexec' "/run was not noexec"
+	expect_log 'vmtest: exitrd-prepare: /run/initramfs ready for systemd-shutdown' \
+		"exitrd-prepare did not prepare /run/initramfs"
+	expect_log 'shutdownfs: .*exitrd, the old root is at' "systemd-shutdown did not hand over"
+	expect_summary result clean crypt_left 0 left 0
+	expect_clean_disks
+	expect_md_stopped
+	report exitrd-noexec
+}
+
+# The same on a /run that is full (its last inode and byte taken): no
+# /run/initramfs can be made, exitrd-prepare says so, and systemd-shutdown
+# goes on with its own path to the power-off; shutdownfs does not run.
+sc_exitrd_run_full() {
+	need_binary exitrd-run-full || return 0
+	boot_pair exitrd-run-full stack "vm.stage4=exitrd vm.exitrd=prepare vm.runfs=full \
+vm.sdtimeout=5s vm.swap=/dev/mapper/vg0-swap"
+	expect_exit poweroff
+	expect_log 'vmtest: /run full: 0 inodes' "/run was not made full"
+	expect_log 'vmtest: exitrd-prepare: cannot create /run/initramfs (is /run full or read-only?); no /run/initramfs/shutdown, systemd-shutdown keeps its own path' \
+		"exitrd-prepare did not log its failure"
+	expect_log 'vmtest: exitrd: no /run/initramfs/shutdown' "a /run/initramfs/shutdown was left"
+	expect_log 'systemd-shutdown\[1\]: ' "systemd-shutdown did not run"
+	if grep -q 'shutdownfs: ' "$RUNLOG"; then why "shutdownfs ran without an exitrd"; fi
+	expect_verdict token true
+	report exitrd-run-full
+}
+
 # systemd-shutdown handing over to the stand-in: proves the exitrd plumbing of the rig
 sc_exitrd_standin() {
 	boot_pair exitrd-standin stack \
@@ -406,19 +443,21 @@ vm.swap=/dev/mapper/vg0-swap shutdownfs.deadline=60"
 	report fuse-stall
 }
 
-# A low-memory guest (192 MiB: the rig's initramfs needs more than 128) with
-# more in swap than fits in RAM, held by a
-# tmpfs that stays mounted: swapoff fails with ENOMEM, the run says so and
-# goes on, the stack is still torn down, nothing hangs past the deadline.
+# A low-memory guest (128 MiB; its run boot on the small initramfs,
+# RUN_INITRD=lite, as the full one does not unpack in 128 MiB) with more in
+# swap than fits in RAM, held by a tmpfs that stays mounted: swapoff fails
+# with ENOMEM, the run says so and goes on, the stack is still torn down,
+# nothing hangs past the deadline.
 sc_lowmem_swap() {
 	need_binary lowmem-swap || return 0
 	x=$(blank_disk lowmem-swap 400)
-	RUN_MEM=192
+	RUN_MEM=128 RUN_INITRD=lite
 	boot_pair lowmem-swap stack "vm.stage4=shutdownfs vm.hooks=native vm.bigswap=1 \
 vm.xdisk=/dev/vdc vm.stragglers=0 shutdownfs.protect=busybox shutdownfs.deadline=45" "$x"
-	RUN_MEM=""
+	RUN_MEM="" RUN_INITRD=""
 	rm -f "$x"
 	expect_exit poweroff
+	grep -q 'Memory: .*K/1[23][0-9]*K available' "$RUNLOG" || why "the run boot did not have 128 MiB"
 	expect_log 'vmtest: big swap on' "the big swap was not set up"
 	expect_log 'shutdownfs: swapoff .*vdc: Out of memory' "swapoff did not fail with ENOMEM"
 	expect_log 'shutdownfs: left: swap .*vdc, still on' "the swap left on was not named"
@@ -427,6 +466,34 @@ vm.xdisk=/dev/vdc vm.stragglers=0 shutdownfs.protect=busybox shutdownfs.deadline
 	expect_log 'cryptroot): removed, key wiped' "the LUKS mapping was not removed"
 	expect_clean_disks
 	report lowmem-swap
+}
+
+# A second shutdown request while the run is under way: a teardown hook
+# sends SIGTERM and SIGINT to PID 1, then holds the run while the host
+# presses ctrl-alt-del (QEMU's sendkey; the kernel turns it into SIGINT to
+# PID 1 since shutdownfs set RB_DISABLE_CAD). Each is logged and ignored:
+# the run goes on to the power-off (not the reboot ctrl-alt-del would
+# cause), the stack closed, the disks clean.
+sc_second_request() {
+	need_binary second-request || return 0
+	PAIR_CAD='vmtest: second request: SIGTERM, SIGINT sent' \
+		boot_pair second-request stack "vm.stage4=shutdownfs vm.hook=second \
+shutdownfs.hook_timeout=30 shutdownfs.deadline=90 vm.swap=/dev/mapper/vg0-swap"
+	expect_exit poweroff
+	grep -q 'vmtest-host: sendkey ctrl-alt-delete' "$VM/logs/second-request-host.log" ||
+		why "the host did not press ctrl-alt-del ($(cat "$VM/logs/second-request-host.log"))"
+	expect_log 'shutdownfs: signal Terminated from pid [1-9][0-9]*: the shutdown is already under way' \
+		"SIGTERM from the hook was not logged as ignored"
+	expect_log 'shutdownfs: signal Interrupt from pid [1-9][0-9]*: the shutdown is already under way' \
+		"SIGINT from the hook was not logged as ignored"
+	expect_log 'shutdownfs: signal Interrupt from pid 0: the shutdown is already under way' \
+		"ctrl-alt-del (SIGINT from the kernel) was not logged as ignored"
+	expect_log 'vmtest: second request: hook done' "the hook did not run to its end"
+	expect_summary action poweroff result clean crypt_left 0 left 0 hooks_timeout 0
+	expect_clean_disks
+	expect_verdict md_clean true
+	expect_md_stopped
+	report second-request
 }
 
 # A skeleton larger than ramfs_size: the run goes on from a ramfs holding
@@ -758,6 +825,7 @@ sd_note() {
 ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot halt exitrd suspend
 luks_on_lvm lvm_on_luks hung_hook watchdog softdog softdog_xz
 dead_error dead_delay swapfile kexec_plaincrypt skel_enospc lowmem_swap md_member_hangs fuse_stall
+exitrd_noexec exitrd_run_full second_request
 report_clean report_degraded exit_clean exit_degraded notify_serial
 busybox_init_poweroff busybox_init_reboot sysvinit_shutdown_h sysvinit_reboot runit_limit
 systemd systemd_alone $LAYOUT_SCENARIOS"
