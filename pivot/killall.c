@@ -20,8 +20,6 @@
 #include "sys.h"
 #include "sysfs.h"
 
-#define SURVIVOR_WAIT_MS 2000   /* after SIGKILL: D-state tasks may never go */
-
 bool killall_is_protected(const struct config *c, const char *dir, bool *ret_by_config)
 {
 	char path[320], buf[8];
@@ -196,11 +194,11 @@ int killall_run(const struct config *c, pid_t spare, const char *oldroot, struct
 	if (left == 0)
 		return 0;
 	st->killed += (unsigned)walk(c, spare, SIGKILL, true, oldroot);
-	left = wait_gone(c, spare, SURVIVOR_WAIT_MS / 2);
+	left = wait_gone(c, spare, KILLALL_SURVIVOR_WAIT_MS / 2);
 	/* a fork during the first sweep escaped it */
 	if (left > 0) {
 		(void)walk(c, spare, SIGKILL, false, oldroot);
-		left = wait_gone(c, spare, SURVIVOR_WAIT_MS / 2);
+		left = wait_gone(c, spare, KILLALL_SURVIVOR_WAIT_MS / 2);
 	}
 	if (left > 0)
 		log_err("%d processes survived SIGKILL (stuck in the kernel?), going on", left);

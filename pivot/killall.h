@@ -7,6 +7,10 @@
 
 #include "config.h"
 
+/* After SIGKILL: how long the survivors (D-state tasks may never go) are
+ * waited for, in two sweeps. */
+#define KILLALL_SURVIVOR_WAIT_MS 2000
+
 /* SIGTERM+SIGCONT, wait up to c->kill_timeout_ms while reaping, SIGKILL,
  * name each survivor. PID 1 and the caller are spared, and so is `spare`
  * if not 0. Returns the number of processes still alive at the end. */

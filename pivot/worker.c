@@ -26,7 +26,10 @@
 
 #define PASS_MAX 16             /* fixpoint passes: stacks nest, but not deeper */
 #define HOOKS_DIR "/hooks.d"
-#define KILL_SLACK_MS 3000      /* past kill_timeout: SIGKILL and the survivor wait */
+/* past kill_timeout: the survivor wait, and the /proc walks of SIGTERM and
+ * SIGKILL, which a slow machine (TCG, thousands of processes) stretches:
+ * the kill's own bound must not be what times the phase out */
+#define KILL_SLACK_MS (KILLALL_SURVIVOR_WAIT_MS + 3000)
 
 static const struct cmdline *cmdline;
 
