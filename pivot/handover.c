@@ -243,6 +243,10 @@ int handover_run(const struct cmdline *cl)
 	uint64_t end;
 	int r;
 
+	/* the kernel's log too, as the run's lines: an init's rc may run us
+	 * under a pty that dies with it (Debian's startpar buffers each
+	 * script's output until it ends, and PID 1 kills it first) */
+	log_open();
 	memset(&s, 0, sizeof(s));
 	s.kind = pick_init(cl);
 	if (s.kind == INIT__MAX)

@@ -44,6 +44,20 @@ static void kernel_settings(void)
 	}
 }
 
+/* sysvinit closes its stdio at boot and its re-exec hands us 0-2 free: a
+ * log fd opened there would be replaced when stdio is set up
+ * (pivot_clean_fds), and the lines after it lost */
+static int past_stdio(int fd)
+{
+	int moved;
+
+	if (fd < 0 || fd > 2)
+		return fd;
+	moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return moved;
+}
+
 static void sinks_open(void)
 {
 	if (!kernel_sinks)
@@ -51,9 +65,9 @@ static void sinks_open(void)
 	kernel_settings();
 	/* O_NONBLOCK: a console on a wedged serial line must not stall PID 1 */
 	if (kmsg_fd < 0)
-		kmsg_fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+		kmsg_fd = past_stdio(open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK));
 	if (console_fd < 0)
-		console_fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+		console_fd = past_stdio(open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK));
 }
 
 void log_open(void)

@@ -674,5 +674,5 @@ summary_get() {
 }
 # kernel timestamp in ms of the first line matching PATTERN
 ts_ms() {
-	grep -m 1 -e "$2" "$1" | sed -n 's/^\[ *\([0-9]*\)\.\([0-9]\{3\}\).*/\1\2/p' | sed 's/^0*\([0-9]\)/\1/'
+	grep -a -m 1 -e "$2" "$1" | sed -n 's/^\[ *\([0-9]*\)\.\([0-9]\{3\}\).*/\1\2/p' | sed 's/^0*\([0-9]\)/\1/'
 }

@@ -9,6 +9,8 @@ set -eu
 . tests/vm/lib.sh
 # shellcheck source=tests/vm/sd.sh
 . tests/vm/sd.sh
+# shellcheck source=tests/vm/sv.sh
+. tests/vm/sv.sh
 
 # --- assertions on what the run and check boots printed ----------------------------------
 
@@ -828,7 +830,7 @@ dead_error dead_delay swapfile kexec_plaincrypt skel_enospc lowmem_swap md_membe
 exitrd_noexec exitrd_run_full second_request
 report_clean report_degraded exit_clean exit_degraded notify_serial
 busybox_init_poweroff busybox_init_reboot sysvinit_shutdown_h sysvinit_reboot runit_limit
-systemd systemd_alone $LAYOUT_SCENARIOS"
+sysvinit_deb_shutdown_h sysvinit_deb_reboot sysvinit_deb_alone systemd systemd_alone $LAYOUT_SCENARIOS"
 
 
 # a rig that could not be prepared is a failure of the tier, not silence
@@ -850,8 +852,9 @@ main() {
 	fi
 	# the busybox rig only when a scenario needs it, the Debian root likewise
 	case " $* " in *" systemd"*) sd_prepare ;; esac
+	case " $* " in *" sysvinit_deb"* | *" sysvinit-deb"*) sv_prepare ;; esac
 	for s; do
-		case $s in systemd*) ;; *) vm_prepare; break ;; esac
+		case $s in systemd* | sysvinit_deb* | sysvinit-deb*) ;; *) vm_prepare; break ;; esac
 	done
 	PREPARED=1
 	# shellcheck disable=SC2046 # a list of layout names
