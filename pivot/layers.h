@@ -33,6 +33,8 @@ struct layer_set {
 struct bdev;
 struct scope;
 
+#include "blockgraph.h"
+
 /* Note an outcome; a second note of the same kind and name replaces the
  * first (detached, then released). When full, a leftover takes the place
  * of the oldest layer that went well: what is left must show. */
@@ -50,6 +52,15 @@ void layers_unmount_started(void);
 void layers_note_root(const struct scope *s, const char *path, const char *outcome);
 /* A detached old root whose superblock went after all (umount_released). */
 void layers_root_released(const char *path);
+/* layers-hook.c: around one hook, what it took down (dm, md in scope). */
+struct layers_snap {
+	struct blockgraph g;
+	bool ok;
+	uint64_t t0;
+};
+void layers_hook_before(struct layers_snap *sn);
+void layers_hook_after(struct layers_snap *sn, const char *label);
+
 /* Line i (0 <= i < layers_lines()) without the "shutdownfs: " prefix:
  * at most LAYERS_SHOWN layers, then "layers: and N more" when some are
  * not shown. */
