@@ -35,7 +35,8 @@ void layers_hook_after(struct layers_snap *sn, const char *label)
 		if ((d->kind != BDEV_DM && d->kind != BDEV_MD) || !scope_has(s, d->dev) ||
 		    !bdev_gone(s->sysfs, d))
 			continue;
-		snprintf(outcome, sizeof(outcome), "removed by hook %s%s", label,
+		snprintf(outcome, sizeof(outcome), "%s by hook %s%s",
+			 d->kind == BDEV_MD ? "stopped" : "removed", label,
 			 bdev_is_dm_crypt(d) ? ", key wiped" : "");
 		layers_note_bdev(d, outcome, ms);
 	}
