@@ -555,6 +555,8 @@ sc_report_clean() {
 
 sc_report_degraded() {
 	report_case report-degraded degraded "$DEGRADE" || return 0
+	# the root the protected sleep keeps: its glance line says it was left
+	LAYERS_IN_LAST=1 expect_layers "root /oldroot left read-only, lazily detached"
 	report report-degraded
 }
 
