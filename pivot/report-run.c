@@ -35,8 +35,8 @@ static void collect(struct report *r, uint64_t start_us)
 }
 
 /* The glance: the layer lines again, then the summary, last, on the console
- * only (kmsg and the record have them above the store's and notify's
- * lines): nothing logged after them scrolls them away. */
+ * only (kmsg and the record have them above the store's lines); after it
+ * only a failed notify logs, so nothing scrolls them away. */
 static void glance(const struct layer_set *ls, const char *summary)
 {
 	char line[LAYER_KIND_MAX + LAYER_NAME_MAX + LAYER_OUTCOME_MAX + 32];
