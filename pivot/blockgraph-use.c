@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 
 #include "blockgraph.h"
+#include "layers.h"
 #include "log.h"
 #include "mounts.h"
 #include "scope.h"
@@ -308,7 +309,7 @@ unsigned blockgraph_left(const struct scope *s, bool log_left)
 		return 0;
 	for (i = 0; i < g.n; i++) {
 		const struct bdev *d = &g.devs[i];
-		char label[200], why[300];
+		char label[200], why[300], outcome[LAYER_OUTCOME_MAX];
 
 		if (!bdev_is_removable(d) || !scope_has(s, d->dev))
 			continue;
@@ -318,6 +319,8 @@ unsigned blockgraph_left(const struct scope *s, bool log_left)
 		bdev_why_busy(&g, (int)i, why, sizeof(why));
 		log_err("left: %s%s%s", bdev_label(d, label, sizeof(label)),
 			why[0] ? ", " : "", why);
+		snprintf(outcome, sizeof(outcome), "left%s%s", why[0] ? ", " : "", why);
+		layers_note_bdev(d, outcome, 0);
 	}
 	blockgraph_free(&g);
 	return left;

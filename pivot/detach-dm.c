@@ -14,6 +14,7 @@
 
 #include "blockgraph.h"
 #include "clock.h"
+#include "layers.h"
 #include "log.h"
 #include "spawn.h"
 #include "teardown.h"
@@ -168,6 +169,7 @@ static bool dm_remove_one(const struct scope *s, struct blockgraph *g, int i, in
 	struct dm_status ds;
 	char label[200];
 	unsigned delay;
+	uint64_t t0;
 	int r;
 
 	bdev_label(d, label, sizeof(label));
@@ -192,6 +194,7 @@ static bool dm_remove_one(const struct scope *s, struct blockgraph *g, int i, in
 	}
 	/* We never open the device itself: the last close of a block device
 	 * syncs it, and a sync on a device with no table blocks for good. */
+	t0 = now_ms();
 	for (delay = 20;; delay *= 2) {
 		r = dm_call_child(ctl, DM_DEV_REMOVE, d->dev);
 		if (r != -EBUSY || now_ms() + delay > busy_end)
@@ -200,6 +203,8 @@ static bool dm_remove_one(const struct scope *s, struct blockgraph *g, int i, in
 	}
 	if (bdev_gone(s->sysfs, d)) {
 		log_notice("%s: removed%s", label, bdev_is_dm_crypt(d) ? ", key wiped" : "");
+		layers_note_bdev(d, bdev_is_dm_crypt(d) ? "removed, key wiped" : "removed",
+				 now_ms() - t0);
 		return true;
 	}
 	if (r == 0) {

@@ -12,6 +12,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "layers.h"
 #include "log.h"
 #include "scope.h"
 #include "spawn.h"
@@ -158,7 +160,8 @@ int loop_detach_all(const struct scope *s, bool last_try, bool *changed, struct 
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
-		char backing[PATH_MAX];
+		char backing[PATH_MAX], label[LAYER_NAME_MAX];
+		uint64_t t0;
 		dev_t dev;
 		int r;
 
@@ -175,12 +178,14 @@ int loop_detach_all(const struct scope *s, bool last_try, bool *changed, struct 
 				st->loop++;
 				*changed = true;
 				log_info("%s: detached", de->d_name);
+				layers_note_run("loop", de->d_name, "detached (autoclear)", 0);
 			}
 			continue;
 		}
 		attached_add(dev);
 		if (sysfs_has_holders(s->sysfs, de->d_name) || sysfs_dev_mounted(s, dev))
 			continue;
+		t0 = now_ms();
 		r = loop_clear(s, de->d_name, dev);
 		if (r == -EBUSY && !s->whole_machine) {
 			log_msg(last_try ? LOG_LVL_WARN : LOG_LVL_DEBUG, "%s (%s): in use outside "
@@ -196,6 +201,8 @@ int loop_detach_all(const struct scope *s, bool last_try, bool *changed, struct 
 			st->loop++;
 			*changed = true;
 			log_info("%s (%s): detached", de->d_name, backing);
+			snprintf(label, sizeof(label), "%s (%s)", de->d_name, backing);
+			layers_note_run("loop", label, "detached", now_ms() - t0);
 			(void)attached_has(dev, true);
 		} else if (last_try) {
 			log_err("%s (%s): still open, autoclear set", de->d_name, backing);

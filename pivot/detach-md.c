@@ -15,6 +15,7 @@
 
 #include "blockgraph.h"
 #include "clock.h"
+#include "layers.h"
 #include "log.h"
 #include "spawn.h"
 #include "teardown.h"
@@ -133,6 +134,7 @@ static bool md_stop_one(const struct scope *s, const struct blockgraph *g, int i
 	int lvl = last_try ? LOG_LVL_ERR : LOG_LVL_INFO;
 	char state[32], who[128], what[64];
 	unsigned delay;
+	uint64_t t0;
 	int r;
 
 	/* held or mounted is the normal state before a later pass frees it */
@@ -147,6 +149,7 @@ static bool md_stop_one(const struct scope *s, const struct blockgraph *g, int i
 		log_warn("%s: still %s, stopping anyway (is its mdmon alive?)", d->name, state);
 	}
 	snprintf(what, sizeof(what), "md %s", d->name);
+	t0 = now_ms();
 	for (delay = 20;; delay *= 2) {
 		/* STOP_ARRAY writes the superblocks: a member that hangs
 		 * without failing would stall PID 1, so a child */
@@ -157,6 +160,7 @@ static bool md_stop_one(const struct scope *s, const struct blockgraph *g, int i
 	}
 	if (md_stopped(s->sysfs, d, MD_GONE_WAIT_MS)) {
 		log_notice("%s: stopped", d->name);
+		layers_note_bdev(d, "stopped", now_ms() - t0);
 		return true;
 	}
 	if (r == SPAWN_TIMEOUT)

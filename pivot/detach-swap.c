@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "layers.h"
 #include "log.h"
 #include "scope.h"
 #include "spawn.h"
@@ -102,6 +104,7 @@ static int swapoff_bounded(const char *path, const char *shown)
 static int off_noted(struct noted *n, bool last_try, struct stats *st)
 {
 	char path[64];
+	uint64_t t0 = now_ms();
 	int r;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", n->fd);
@@ -114,6 +117,7 @@ static int off_noted(struct noted *n, bool last_try, struct stats *st)
 			return 0;
 		st->swapoff++;
 		log_info("swapoff %s", n->path);
+		layers_note_run("swap", n->path, "off", now_ms() - t0);
 		return 1;
 	}
 	n->stuck = r == SPAWN_TIMEOUT;
@@ -154,11 +158,14 @@ int swap_detach_all(const struct scope *s, bool last_try, bool *changed, struct 
 	for (i = 0; i < l.n && i < NOTED_MAX && s->whole_machine && !failed; i++) {
 		if (!unopened[i])
 			continue;
+		uint64_t t0 = now_ms();
+
 		r = swapoff_bounded(l.v[i].path, l.v[i].path);
 		if (r == 0) {
 			st->swapoff++;
 			*changed = true;
 			log_info("swapoff %s", l.v[i].path);
+			layers_note_run("swap", l.v[i].path, "off", now_ms() - t0);
 		} else {
 			left++;
 			log_msg(last_try ? LOG_LVL_ERR : LOG_LVL_WARN, "swapoff %s: %s", l.v[i].path,
@@ -179,6 +186,7 @@ unsigned swap_left(const struct scope *s)
 	for (k = 0; k < nnoted; k++)
 		if (noted[k].fd >= 0) {
 			log_err("left: swap %s, still on", noted[k].path);
+			layers_note_run("swap", noted[k].path, "left, still on", 0);
 			open_noted++;
 		}
 	n = open_noted;
@@ -196,6 +204,7 @@ unsigned swap_left(const struct scope *s)
 			       (stat(l.v[i].path, &st) == 0 && in_scope(s, &st))))
 			continue;
 		log_err("left: swap %s, still on", l.v[i].path);
+		layers_note_run("swap", l.v[i].path, "left, still on", 0);
 		n++;
 	}
 	swaps_free(&l);

@@ -9,20 +9,34 @@
 
 #include "final.h"
 #include "clock.h"
+#include "layers.h"
 #include "log.h"
 #include "scope.h"
 #include "spawn.h"
+#include "state.h"
 #include "sys.h"
 
 #ifndef RB_KEXEC
 #define RB_KEXEC 0x45584543
 #endif
 
+/* One line per layer, just above the summary: in kmsg, so in the record
+ * and a pstore dump too, and again on the console by the glance. */
+static void layers_log(const struct layer_set *ls)
+{
+	char line[LAYER_KIND_MAX + LAYER_NAME_MAX + LAYER_OUTCOME_MAX + 32];
+	unsigned i, n = layers_lines(ls);
+
+	for (i = 0; i < n; i++)
+		log_notice("%s", layers_line(ls, i, line, sizeof(line)));
+}
+
 void final_summary(enum action a, const struct stats *st, uint64_t start_ms, bool incomplete)
 {
 	bool clean = !incomplete && st->left == 0 && st->ro == 0 && st->detached == 0 &&
 		     st->crypt_left == 0 && st->timeouts == 0;
 
+	layers_log(&state()->layers);
 	log_notice("summary action=%s result=%s unmounted=%u ro=%u detached=%u swapoff=%u "
 		   "dm=%u md=%u loop=%u crypt_left=%u hooks_ok=%u hooks_failed=%u "
 		   "hooks_timeout=%u killed=%u timeouts=%u left=%u ms=%llu",

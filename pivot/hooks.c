@@ -16,6 +16,7 @@
 
 #include "hooks.h"
 #include "hooks-run.h"
+#include "layers.h"
 #include "log.h"
 #include "state.h"
 #include "sys.h"
@@ -263,6 +264,7 @@ int hooks_run_phase(const char *dir, enum phase p, enum action a,
 		log_info("hooks %s: %d to run", pname, n);
 	for (i = 0; i < n; i++) {
 		struct hook h = { .phase = pname, .name = names[i], .fd = -1 };
+		struct layers_snap snap;
 		char step[96];
 		enum hook_result r;
 
@@ -276,8 +278,10 @@ int hooks_run_phase(const char *dir, enum phase p, enum action a,
 		 * budget covers the hook's own timeout and its SIGKILL */
 		snprintf(step, sizeof(step), "hook %s", h.label);
 		state_step(step, h.timeout_ms + 2000);
+		layers_hook_before(&snap);
 		r = hook_run(&h, a);
 		close(h.fd);
+		layers_hook_after(&snap, h.label);
 		/* a hook's `umount -a` took /proc, /sys or /dev from the ramfs:
 		 * the next hook is exec'ed through /proc, the run reads both */
 		(void)hooks_restore_api(step);

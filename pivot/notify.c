@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "notify.h"
 #include "report.h"
 #include "scope.h"
 #include "spawn.h"
@@ -170,8 +171,7 @@ static int virtio_serial(const char *name, const char *line)
 	return r;
 }
 
-/* "vsock[-stream|-dgram|-seqpacket]:CID:PORT" (systemd's notation) */
-static int vsock_parse(const char *addr, int *ret_type, struct sockaddr_vm *ret)
+int notify_vsock_parse(const char *addr, int *ret_type, struct sockaddr_vm *ret)
 {
 	const char *p;
 	char *end;
@@ -225,7 +225,7 @@ static int vmm_child(void *p)
 	struct sockaddr_vm sa;
 	int type, r;
 
-	if (vsock_parse(a->path, &type, &sa) < 0)
+	if (notify_vsock_parse(a->path, &type, &sa) < 0)
 		return -EINVAL;
 	if (type)
 		return vsock_send(type, &sa, a->msg);
@@ -233,12 +233,24 @@ static int vmm_child(void *p)
 	return r < 0 ? vsock_send(SOCK_SEQPACKET, &sa, a->msg) : 0;
 }
 
+size_t notify_vmm_message(const char *line, bool clean, char *buf, size_t n)
+{
+	struct summary s;
+	const char *action = "poweroff";
+	int len;
+
+	if (summary_parse(line, &s) == 0 && summary_get(&s, "action"))
+		action = summary_get(&s, "action");
+	/* sd_notify(3): X_ for fields of our own */
+	len = snprintf(buf, n, "EXIT_STATUS=%d\nX_SYSTEMD_SHUTDOWN=%s\nX_SHUTDOWNFS_SUMMARY=%s\n",
+		       clean ? 0 : 1, action, line + (strncmp(line, "shutdownfs: ", 12) ? 0 : 12));
+	return len < 0 ? 0 : (size_t)len < n ? (size_t)len : n - 1;
+}
+
 static int vmm(const char *addr_arg, const char *line, bool clean)
 {
 	char addr[128], msg[REPORT_LINE_MAX + 128];
-	struct summary s;
 	struct notify_args a = { 0 };
-	const char *action = "poweroff";
 	int r;
 
 	if (addr_arg)
@@ -249,11 +261,7 @@ static int vmm(const char *addr_arg, const char *line, bool clean)
 			 "SMBIOS type 11)");
 		return -ENOENT;
 	}
-	if (summary_parse(line, &s) == 0 && summary_get(&s, "action"))
-		action = summary_get(&s, "action");
-	/* sd_notify(3): X_ for fields of our own */
-	snprintf(msg, sizeof(msg), "EXIT_STATUS=%d\nX_SYSTEMD_SHUTDOWN=%s\nX_SHUTDOWNFS_SUMMARY=%s\n",
-		 clean ? 0 : 1, action, line + (strncmp(line, "shutdownfs: ", 12) ? 0 : 12));
+	(void)notify_vmm_message(line, clean, msg, sizeof(msg));
 	a.path = addr;
 	a.msg = msg;
 	r = spawn_call(vmm_child, &a, NOTIFY_TIMEOUT_MS, "notify vmm");

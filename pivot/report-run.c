@@ -5,9 +5,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "layers.h"
 #include "log.h"
 #include "report.h"
 #include "scope.h"
+#include "state.h"
 
 /* kmsg stamps records with local_clock(), CLOCK_MONOTONIC within a few ms
  * on the machines we know; a second of slack keeps the run's first lines */
@@ -33,22 +35,16 @@ static void collect(struct report *r, uint64_t start_us)
 	report_add_text(r, text, len);
 }
 
-/* One line per layer, then the summary last, on the console only (kmsg and
- * the record have every line); durations are in the log's timestamps. */
-static void glance(const struct stats *st, const char *summary)
+/* The glance: the layer lines again, then the summary, last, on the console
+ * only (kmsg and the record have them above the store's lines); after it
+ * only a failed notify logs, so nothing scrolls them away. */
+static void glance(const struct layer_set *ls, const char *summary)
 {
-	log_console("at a glance:");
-	log_console("  processes  %u needed SIGKILL", st->killed);
-	log_console("  mounts     %u unmounted, %u read-only, %u lazily detached",
-		    st->unmounted, st->ro, st->detached);
-	log_console("  swap       %u off", st->swapoff);
-	log_console("  dm         %u removed, %u dm-crypt left%s", st->dm, st->crypt_left,
-		    st->crypt_left ? " (their keys stay in memory)" : "");
-	log_console("  md         %u stopped", st->md);
-	log_console("  loop       %u detached", st->loop);
-	log_console("  hooks      %u ok, %u failed, %u timed out", st->hooks_ok,
-		    st->hooks_failed, st->hooks_timeout);
-	log_console("  left       %u, %u calls timed out", st->left, st->timeouts);
+	char line[LAYER_KIND_MAX + LAYER_NAME_MAX + LAYER_OUTCOME_MAX + 32];
+	unsigned i, n = layers_lines(ls);
+
+	for (i = 0; i < n; i++)
+		log_console("%s", layers_line(ls, i, line, sizeof(line)));
 	if (summary)
 		log_console("%s", summary + (strncmp(summary, "shutdownfs: ", 12) ? 0 : 12));
 }
@@ -68,6 +64,6 @@ void report_finish(const struct config *c, const struct stats *st, uint64_t star
 	report_paths_default(&p, c);
 	if (c->report_routes)
 		(void)report_store(c, &p, &r);
-	glance(st, sum);
+	glance(&state()->layers, sum);
 	(void)notify_host(c, sum ? sum : "shutdownfs: summary result=unknown", clean);
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "layers.h"
 #include "shutdownfs.h"
 #include "scope.h"
 
@@ -54,6 +55,7 @@ struct run_state {
 	char inflight[STUCK_KEY_MAX];   /* the bounded call the worker waits on */
 	volatile int hook_pgid;         /* the hook running now, its process group */
 	struct stuck_set stuck;
+	struct layer_set layers;        /* the glance's lines (layers.h) */
 };
 
 /* A fresh record in a memfd (fd STATE_FD), mapped. NULL on failure: the

@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "layers.h"
 #include "log.h"
 #include "mounts.h"
 #include "spawn.h"
@@ -222,6 +223,7 @@ int umount_pass(const struct scope *s, bool *changed, struct stats *st)
 
 	if (n <= 0)
 		return 0;
+	layers_unmount_started();
 	res = targets_apply(&ts, UMOUNT_OP_UMOUNT, 0, true);
 	for (i = 0; res && i < ts.n; i++) {
 		const char *t = ts.v[i].path;
@@ -229,6 +231,7 @@ int umount_pass(const struct scope *s, bool *changed, struct stats *st)
 		if (res[i] == 0) {
 			done++;
 			log_debug("unmounted %s", t);
+			layers_note_root(s, t, "unmounted");
 		} else if (res[i] == SPAWN_TIMEOUT && !target_stuck(t)) {
 			stuck_mark(t, st);
 			log_warn("umount %s: timed out, will detach it", t);
@@ -325,6 +328,8 @@ int umount_finish(const struct scope *s, struct stats *st)
 			st->detached++;
 			gone_add(&ts.v[i]);
 			log_warn("%s: detached, superblock still referenced", t);
+			layers_note_root(s, t, ts.v[i].ro ? "left read-only, lazily detached"
+							  : "left, lazily detached");
 		} else {
 			log_err("umount -l %s: %s", t, r == SPAWN_TIMEOUT ? "timed out" : strerror(-r));
 		}
@@ -370,6 +375,7 @@ void umount_released(struct stats *st)
 				st->ro--;
 			log_info("%s: released after the detach, its filesystem is closed",
 				 gone[i].path);
+			layers_root_released(gone[i].path);
 			gone[i].dev = 0;
 		}
 	}

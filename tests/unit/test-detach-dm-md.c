@@ -13,6 +13,8 @@
 
 #include "clock.h"
 #include "harness.h"
+#include "layers.h"
+#include "state.h"
 #include "fixture-path.h"
 #include "blockgraph.h"
 #include "scope.h"
@@ -217,6 +219,7 @@ static void setup(const char *fixture, bool keep_mounts)
 
 static void test_md1_luks_lvm_full(void)
 {
+	const struct layer_set *ls;
 	bool changed = false;
 
 	setup("md1-luks-lvm", false);
@@ -233,6 +236,19 @@ static void test_md1_luks_lvm_full(void)
 	CHECK_EQ_INT(st.md, 1);
 	CHECK_STR(calls, "stop md127\n");
 	CHECK_EQ_INT(blockgraph_left(&sc, true), 0);
+	/* one glance line per layer, in teardown order, with what was done */
+	ls = &state()->layers;
+	CHECK_EQ_INT(ls->n, 4);
+	CHECK_STR(ls->v[0].kind, "lv");
+	CHECK_STR(ls->v[0].name, "dm-1 (vg0-root)");
+	CHECK_STR(ls->v[0].outcome, "removed");
+	CHECK_STR(ls->v[1].name, "dm-2 (vg0-swap)");
+	CHECK_STR(ls->v[2].kind, "luks");
+	CHECK_STR(ls->v[2].name, "dm-0 (md-crypt)");
+	CHECK_STR(ls->v[2].outcome, "removed, key wiped");
+	CHECK_STR(ls->v[3].kind, "md");
+	CHECK_STR(ls->v[3].name, "md127");
+	CHECK_STR(ls->v[3].outcome, "stopped");
 }
 
 /* still mounted and swapped on: nothing is touched, not even asked about */
@@ -265,6 +281,8 @@ static void test_ebusy_retried(void)
 /* held open for good: the rest of the pass goes on, the stack under it stays */
 static void test_ebusy_left(void)
 {
+	const struct layer_set *ls;
+	unsigned i, nleft;
 	bool changed = false;
 
 	setup("lvm-on-luks", false);
@@ -277,6 +295,13 @@ static void test_ebusy_left(void)
 	CHECK(!strstr(calls, "remove dm-0\n"));
 	CHECK_EQ_INT(dm_crypt_left(&sc), 1);
 	CHECK_EQ_INT(blockgraph_left(&sc, true), 2);
+	/* the two removed and the two left, each once; leftovers say so */
+	ls = &state()->layers;
+	CHECK_EQ_INT(ls->n, 4);
+	for (i = 0, nleft = 0; i < ls->n; i++)
+		nleft += ls->v[i].left && strncmp(ls->v[i].outcome, "left", 4) == 0;
+	CHECK_EQ_INT(nleft, 2);
+	CHECK_EQ_INT(layers_lines(ls), 4);
 }
 
 /* bottom of the stack first, as LVM resumes */

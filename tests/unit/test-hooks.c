@@ -9,6 +9,9 @@
 
 #include "clock.h"
 #include "harness.h"
+#include "fixture-path.h"
+#include "layers.h"
+#include "state.h"
 #include "hooks.h"
 #include "hooks-run.h"
 #include "spawn.h"
@@ -446,6 +449,39 @@ static void test_signals_reset(void)
 	cleanup();
 }
 
+/* What a hook took down gets a glance line of its own (layers.h), named
+ * after the hook; what it left alone gets none. */
+static void test_hook_layers(void)
+{
+	struct run_state *rs = state();
+	const struct layer_set *ls = &rs->layers;
+	char body[PATH_MAX + 64];
+	const char *sys;
+	struct stats st;
+
+	setup();
+	sys = fixture_copy("md1-luks-lvm");
+	scope_init(&rs->scope, true, "/oldroot");
+	rs->scope.sysfs = sys;
+	rs->scope.mountinfo = "/dev/null";
+	rs->scope.swaps = "/dev/null";
+	rs->scope_ready = true;
+	snprintf(body, sizeof(body), "#!/bin/sh\nrm -f %s/class/block/dm-1 %s/class/block/dm-0\n",
+		 sys, sys);
+	hook_write("20-close", 0755, body);
+	CHECK_EQ_INT(run(5000, &st), 0);
+	CHECK_EQ_INT(st.hooks_ok, 1);
+	CHECK_EQ_INT(ls->n, 2);
+	CHECK_STR(ls->v[0].kind, "luks");
+	CHECK_STR(ls->v[0].name, "dm-0 (md-crypt)");
+	CHECK_STR(ls->v[0].outcome, "removed by hook teardown/20-close, key wiped");
+	CHECK_STR(ls->v[1].kind, "lv");
+	CHECK_STR(ls->v[1].name, "dm-1 (vg0-root)");
+	CHECK_STR(ls->v[1].outcome, "removed by hook teardown/20-close");
+	fixture_cleanup();
+	cleanup();
+}
+
 static const struct test tests[] = {
 	{ "phase_names", test_phase_names },
 	{ "timeout_line", test_timeout_line },
@@ -460,6 +496,7 @@ static const struct test tests[] = {
 	{ "flood", test_flood },
 	{ "unsafe", test_unsafe },
 	{ "signals_reset", test_signals_reset },
+	{ "hook_layers", test_hook_layers },
 };
 
 TEST_MAIN(tests)

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "fixture-path.h"
 #include "harness.h"
+#include "notify.h"
 #include "report.h"
 
 #define SUM_CLEAN "shutdownfs: summary action=poweroff result=clean unmounted=9 ro=0 detached=0 left=0 ms=38"
@@ -368,6 +369,39 @@ static void t_config_keys(void)
 	CHECK_STR(c.notify, "vmm:vsock-stream:2:4242");
 }
 
+/* The VMM route without a socket (this CI host has no vsock to a VM): the
+ * address in systemd's notation and the datagram sd_notify(3) expects. */
+static void t_vmm_message(void)
+{
+	struct sockaddr_vm sa;
+	char msg[REPORT_LINE_MAX + 128];
+	int type;
+
+	CHECK_EQ_INT(notify_vsock_parse("vsock:2:1234", &type, &sa), 0);
+	CHECK_EQ_INT(type, 0);                  /* dgram, then seqpacket */
+	CHECK_EQ_INT(sa.svm_family, AF_VSOCK);
+	CHECK_EQ_INT(sa.svm_cid, 2);
+	CHECK_EQ_INT(sa.svm_port, 1234);
+	CHECK_EQ_INT(notify_vsock_parse("vsock-stream:3:4242", &type, &sa), 0);
+	CHECK_EQ_INT(type, SOCK_STREAM);
+	CHECK_EQ_INT(sa.svm_cid, 3);
+	CHECK_EQ_INT(notify_vsock_parse("vsock-seqpacket:2:1", &type, &sa), 0);
+	CHECK_EQ_INT(type, SOCK_SEQPACKET);
+	CHECK_EQ_INT(notify_vsock_parse("vsock-dgram:2:1", &type, &sa), 0);
+	CHECK_EQ_INT(type, SOCK_DGRAM);
+	CHECK_EQ_INT(notify_vsock_parse("unix:/run/x", &type, &sa), -EINVAL);
+	CHECK_EQ_INT(notify_vsock_parse("vsock:2", &type, &sa), -EINVAL);
+	CHECK_EQ_INT(notify_vsock_parse("vsock:2:", &type, &sa), -EINVAL);
+	CHECK_EQ_INT(notify_vsock_parse("vsock:x:1", &type, &sa), -EINVAL);
+	CHECK_EQ_INT(notify_vsock_parse("vsock-raw:2:1", &type, &sa), -EINVAL);
+	notify_vmm_message(SUM_CLEAN, true, msg, sizeof(msg));
+	CHECK_STR(msg, "EXIT_STATUS=0\nX_SYSTEMD_SHUTDOWN=poweroff\nX_SHUTDOWNFS_SUMMARY="
+		  "summary action=poweroff result=clean unmounted=9 ro=0 detached=0 left=0 ms=38\n");
+	notify_vmm_message("shutdownfs: summary action=reboot result=degraded ro=1", false, msg,
+			   sizeof(msg));
+	CHECK(strncmp(msg, "EXIT_STATUS=1\nX_SYSTEMD_SHUTDOWN=reboot\n", 40) == 0);
+}
+
 static const struct test tests[] = {
 	{ "summary-parse", t_summary_parse },
 	{ "record-drops-foreign-lines", t_foreign_lines },
@@ -378,6 +412,7 @@ static const struct test tests[] = {
 	{ "pstore-ready-by-backend", t_pstore_ready },
 	{ "efivar-and-file-routes", t_efivar_and_file_routes },
 	{ "vmm-notify-address", t_vmm_address },
+	{ "vmm-notify-message", t_vmm_message },
 	{ "config-report-notify-keys", t_config_keys },
 };
 

@@ -6,6 +6,8 @@
 #include <time.h>
 
 #include "harness.h"
+#include "layers.h"
+#include "state.h"
 #include "fake-sys.h"
 #include "fixture-path.h"
 #include "scope.h"
@@ -43,6 +45,11 @@ static void newest_first_only_oldroot(void)
 		  "umount2:/oldroot/data/sub\n"
 		  "umount2:/oldroot/data\n"
 		  "umount2:/oldroot\n");
+	/* one glance line: the old root, not each mount under it */
+	CHECK_EQ_INT(state()->layers.n, 1);
+	CHECK_STR(state()->layers.v[0].kind, "root");
+	CHECK_STR(state()->layers.v[0].name, "/oldroot");
+	CHECK_STR(state()->layers.v[0].outcome, "unmounted");
 }
 
 /* busy ones are counted as left, and no progress without a success */
@@ -57,6 +64,7 @@ static void busy_counts(void)
 	CHECK_EQ_INT(umount_pass(&sc, &changed, &st), 2);
 	CHECK(changed);
 	CHECK_EQ_INT(st.unmounted, 4);
+	CHECK_EQ_INT(state()->layers.n, 0);     /* the root is still there */
 	changed = false;
 	fake_sys_reset();
 	for (i = 0; i < 6; i++)
@@ -110,6 +118,8 @@ static void finish_ro_then_detach(void)
 	CHECK_EQ_INT(umount_finish(&sc, &st), 6);
 	CHECK_EQ_INT(st.ro, 6);
 	CHECK_EQ_INT(st.detached, 6);
+	CHECK_EQ_INT(state()->layers.n, 1);
+	CHECK_STR(state()->layers.v[0].outcome, "left read-only, lazily detached");
 	detach = strstr(fake_sys_log, "umount2:");
 	CHECK(detach);
 	CHECK(strstr(fake_sys_log, "mount:/oldroot\n") < detach);

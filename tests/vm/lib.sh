@@ -21,9 +21,13 @@ VM_MEM=${VM_MEM:-512}
 VM_MODULES="virtio_pci virtio_blk dm_mod dm_crypt dm_delay raid1 ext4 loop fuse xts aesni_intel
 af_alg algif_skcipher algif_hash i6300esb virtio_console"
 # copied, loaded only when asked: softdog by shutdownfs, ramoops by the init
-# when the command line carries ramoops.* (report scenarios)
-VM_MODULES_EXTRA="softdog ramoops"
-HOST_PKGS="qemu-system-x86 busybox-static cryptsetup-bin lvm2 dmsetup mdadm e2fsprogs kmod systemd xz-utils"
+# when the command line carries ramoops.* (report scenarios), efivarfs by the
+# init with vm.efi=1 (a boot under OVMF)
+VM_MODULES_EXTRA="softdog ramoops efivarfs"
+# ovmf: UEFI firmware for the EFI variable route (VM_EFI_VARS)
+HOST_PKGS="qemu-system-x86 busybox-static cryptsetup-bin lvm2 dmsetup mdadm e2fsprogs kmod systemd xz-utils ovmf"
+OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE.fd}
+OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS.fd}
 # shellcheck source=tests/vm/layouts.sh
 . "$VMSRC/layouts.sh"
 HOST_PKGS="$HOST_PKGS $LAYOUT_PKGS"
@@ -483,7 +487,10 @@ vm_prepare() {
 # 124: overran LIMIT seconds and was killed; else qemu's own exit status
 # (isa-debug-exit: (value << 1) | 1). VM_RAMFILE=FILE backs guest RAM by a
 # shared file, so a second boot on the same file finds what the first left
-# in RAM (ramoops), as a warm reboot would. no_timer_check: on a loaded host
+# in RAM (ramoops), as a warm reboot would. VM_EFI_VARS=FILE boots under
+# OVMF (its code read-only, FILE its NVRAM, both as pflash; -kernel still
+# boots directly, through OVMF's loader), so a second boot on the same FILE
+# finds the EFI variables the first one wrote. no_timer_check: on a loaded host
 # TCG can starve the vCPU through the kernel's IO-APIC timer check, which then
 # panics ("IO-APIC + timer doesn't work!"), as a setup boot here once did.
 vm_boot() {
@@ -509,6 +516,10 @@ vm_boot() {
 	if [ -n "${VM_RAMFILE:-}" ]; then
 		machine=pc,memory-backend=ram
 		set -- -object "memory-backend-file,id=ram,size=${VM_MEM}M,mem-path=$VM_RAMFILE,share=on" "$@"
+	fi
+	if [ -n "${VM_EFI_VARS:-}" ]; then
+		set -- -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
+			-drive "if=pflash,format=raw,unit=1,file=$VM_EFI_VARS" "$@"
 	fi
 	qemu-system-x86_64 -accel tcg -cpu max -machine "$machine" -m "$VM_MEM" -smp "$VM_SMP" \
 		-nodefaults -display none -no-reboot -serial "file:$log" \
@@ -560,6 +571,7 @@ why() { WHY="$WHY${WHY:+; }$*"; }
 # CHECK_EXTRA: more check-boot command line (e.g. ramoops.* and vm.last=1);
 # PAIR_RAM=1: both boots share guest RAM (VM_RAMFILE); PAIR_REPORT_DISK=1: a
 # zeroed 1 MiB disk after the layout's (the report_file route), in both boots.
+# PAIR_EFI=1: both boots under OVMF on one fresh copy of OVMF_VARS.fd.
 # A run configured with shutdownfs.notify=isa-debug-exit gets the device, and
 # EXIT_VERDICT (clean|degraded|none) says what QEMU's exit status told: a
 # second judge next to the check boot. A run with
@@ -581,6 +593,11 @@ boot_pair() {
 	fi
 	VM_RAMFILE=""
 	[ -z "${PAIR_RAM:-}" ] || VM_RAMFILE=$work/ram
+	VM_EFI_VARS=""
+	if [ -n "${PAIR_EFI:-}" ]; then
+		VM_EFI_VARS=$work/efivars.fd
+		cp "$OVMF_VARS" "$VM_EFI_VARS"
+	fi
 	case " $extra " in
 	*" shutdownfs.notify=isa-debug-exit"*)
 		set -- "$@" -device "isa-debug-exit,iobase=${DEBUG_EXIT_PORT:-0xf4},iosize=0x04" ;;
@@ -629,7 +646,7 @@ boot_pair() {
 	# shellcheck disable=SC2086
 	vm_boot "$CHECKLOG" "$CHECK_LIMIT" "vm.mode=check vm.layout=$layout vm.token=$token ${CHECK_EXTRA:-}" \
 		$disks && CHECKRC=0 || CHECKRC=$?
-	VM_RAMFILE=""
+	VM_RAMFILE="" VM_EFI_VARS=""
 	rm -rf "$work"
 	grep -q 'VERDICT {' "$CHECKLOG" || why "check boot gave no verdict (rc $CHECKRC)"
 }

@@ -117,6 +117,9 @@ sc_stack() {
 	expect_clean_disks
 	expect_verdict md_clean true
 	expect_md_stopped
+	expect_layers "root /oldroot unmounted" "swap vg0-swap off" \
+		"lv vg0-root removed" "lv vg0-swap removed" "luks cryptroot removed, key wiped" \
+		"md md0 stopped"
 	report stack
 }
 
@@ -514,6 +517,32 @@ sc_softdog_xz() {
 
 # --- the report across the reboot, the verdict to the host (#15) ----------------------
 
+# The glance: the console's last shutdownfs lines are the layer lines
+# (printed without a kernel timestamp: log_console) and then the summary,
+# the same as the one logged; every "KIND NAME OUTCOME" asked for has its
+# line there ("layer KIND dm-N (NAME): OUTCOME..., N ms"), and with
+# LAYERS_IN_LAST=1 the same line is in what `shutdownfs last` printed.
+expect_layers() { # "KIND NAME OUTCOME-REGEX" ...
+	tr -d '\r' < "$RUNLOG" | grep '^shutdownfs: ' > "$RUNLOG.glance" || :
+	last=$(tail -n 1 "$RUNLOG.glance")
+	sum=$(sed -n 's/^\[[ 0-9.]*\] \(shutdownfs: summary .*\)$/\1/p' "$RUNLOG" | tr -d '\r' | head -n 1)
+	if [ -z "$last" ] || [ "$last" != "$sum" ]; then
+		why "the console's last shutdownfs line is not the summary: '$last'"
+	fi
+	if grep -v -e '^shutdownfs: layer ' -e '^shutdownfs: layers: and ' -e '^shutdownfs: summary ' \
+		"$RUNLOG.glance" > /dev/null; then
+		why "the glance has lines other than layers and the summary"
+	fi
+	for want; do
+		k=${want%% *} rest=${want#* }
+		n=${rest%% *} o=${rest#* }
+		l=$(grep -m 1 -E "^shutdownfs: layer $k [^:]*$n\)?: $o.*, [0-9]+ ms\$" "$RUNLOG.glance") ||
+			{ why "no glance line for $k $n ($o)"; continue; }
+		[ -z "${LAYERS_IN_LAST:-}" ] || tr -d '\r' < "$CHECKLOG" | grep -qxF "  $l" ||
+			why "shutdownfs last did not print '$l'"
+	done
+}
+
 # ramoops in the guest: 1 MiB reserved at 256 MiB (below the initramfs, which
 # QEMU loads at the top of the 512 MiB), 128 KiB records, and dumps kept up
 # to KMSG_DUMP_SHUTDOWN (4), so a clean power-off leaves one. The check boot
@@ -551,10 +580,10 @@ expect_debug_exit() { # clean|degraded
 # root's superblock: the run must end degraded and say so
 DEGRADE="shutdownfs.protect=sleep"
 
-report_case() { # NAME clean|degraded EXTRA
+report_case() { # NAME clean|degraded EXTRA [LAYOUT]
 	need_binary "$1" || return 1
 	PAIR_RAM=1 CHECK_EXTRA="$RAMOOPS vm.last=1" \
-		boot_pair "$1" plain "vm.stage4=shutdownfs $RAMOOPS $3"
+		boot_pair "$1" "${4:-plain}" "vm.stage4=shutdownfs $RAMOOPS $3"
 	expect_exit poweroff
 	expect_summary result "$2"
 	grep -q 'shutdownfs: report: pstore, ramoops keeps the kernel log at reboot' "$RUNLOG" ||
@@ -563,15 +592,48 @@ report_case() { # NAME clean|degraded EXTRA
 	expect_last "$2"
 }
 
+# on the stack, torn down by the shipped hooks: each layer still has its
+# glance line, named after the hook, on the console and in the record
 sc_report_clean() {
-	report_case report-clean clean "" || return 0
+	report_case report-clean clean "vm.swap=/dev/mapper/vg0-swap" stack || return 0
 	expect_clean_disks
+	expect_md_stopped
+	LAYERS_IN_LAST=1 expect_layers "root /oldroot unmounted" \
+		"swap vg0-swap off" \
+		"lv vg0-root removed by hook teardown/20-lvm" \
+		"lv vg0-swap removed by hook teardown/20-lvm" \
+		"luks cryptroot removed by hook teardown/30-cryptsetup, key wiped" \
+		"md md0 stopped by hook teardown/40-mdadm"
 	report report-clean
 }
 
 sc_report_degraded() {
 	report_case report-degraded degraded "$DEGRADE" || return 0
+	# the root the protected sleep keeps: its glance line says it was left
+	LAYERS_IN_LAST=1 expect_layers "root /oldroot left read-only, lazily detached"
 	report report-degraded
+}
+
+# The EFI variable route on real firmware: both boots under OVMF on one NVRAM
+# file (PAIR_EFI), efivarfs loaded by the init; the run keeps its record in
+# the variable (report = efivar: one NVRAM write), the check boot's
+# `shutdownfs last` finds it there, with the summary and the glance's lines.
+sc_report_efivar() {
+	need_binary report-efivar || return 0
+	PAIR_EFI=1 CHECK_EXTRA="vm.efi=1 vm.last=1" \
+		boot_pair report-efivar plain "vm.stage4=shutdownfs vm.efi=1 shutdownfs.report=efivar"
+	expect_exit poweroff
+	expect_summary result clean
+	grep -q 'vmtest: efi: booted by UEFI firmware' "$RUNLOG" || why "the run boot did not boot by OVMF"
+	grep -q 'shutdownfs: report: efivar ShutdownfsReport-[-0-9a-f]*, [0-9]* bytes (one NVRAM write)' \
+		"$RUNLOG" || why "the run did not write the EFI variable"
+	grep -q 'vmtest: efivar ShutdownfsReport-' "$CHECKLOG" || why "no variable in efivarfs after the reboot"
+	grep -q 'shutdownfs last: the last run, from efivar ' "$CHECKLOG" ||
+		why "shutdownfs last did not read the EFI variable"
+	expect_last clean
+	LAYERS_IN_LAST=1 expect_layers "root /oldroot unmounted"
+	expect_clean_disks
+	report report-efivar
 }
 
 # isa-debug-exit ends the VM before reboot(2), so no kernel dump: the record
@@ -813,7 +875,7 @@ ALL="control standin exitrd_standin stack stack_hooks plain loop_root reboot hal
 luks_on_lvm lvm_on_luks hung_hook watchdog softdog softdog_xz
 dead_error dead_delay swapfile kexec_plaincrypt skel_enospc lowmem_swap md_member_hangs fuse_stall
 exitrd_noexec exitrd_run_full second_request
-report_clean report_degraded exit_clean exit_degraded notify_serial
+report_clean report_degraded report_efivar exit_clean exit_degraded notify_serial
 busybox_init_poweroff busybox_init_reboot runit_limit
 sysvinit_deb_shutdown_h sysvinit_deb_reboot systemd systemd_alone $LAYOUT_SCENARIOS"
 # run by name only (sh tests/vm/run.sh NAME): what a row of ALL already
