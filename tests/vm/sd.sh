@@ -101,7 +101,11 @@ sd_prepare() {
 	INITRD=${INITRD:-$VM/initrd.cpio}
 	sd_initrd
 	sd_deb
+	# sd-customize builds dracut's initramfs for the rig's kernel
+	SD_KDIR=$KDIR DEBROOT_HASH_EXTRA="kernel $(cat "$KDIR/.pkg")"
+	export SD_KDIR
 	SD_ROOT=$(debroot_image sysd "$SD_PKGS $SD_DEB" "$VMSRC/guest/sd-customize")
+	unset DEBROOT_HASH_EXTRA
 	[ -f "$SD_ROOT" ] || die "no Debian root image"
 	sd_disks
 }
