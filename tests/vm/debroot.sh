@@ -9,7 +9,9 @@
 # with apt on top of the minbase variant. CUSTOMIZE, a host shell script
 # (hashed by content), runs as mmdebstrap's customize hook with the root
 # tree as $1 before the image is made. DEBROOT_UUID sets the filesystem's
-# UUID, DEBROOT_MB its size (default: what the tree needs, plus a third).
+# UUID, DEBROOT_MB its size (default: what the tree needs, plus a third);
+# DEBROOT_HASH_EXTRA, a string, is hashed too (what the hook reads besides
+# its own text, e.g. the kernel it builds an initramfs for).
 # The .debs apt fetched are kept in $VM/debroot/archives, so a rebuild
 # downloads only what changed. Sourced after tests/vm/lib.sh (msg, die,
 # inputs_hash, pkg_ensure); nothing here touches a block device.
@@ -23,7 +25,7 @@ debroot_image() {
 	dr_dir=$VM/debroot
 	mkdir -p "$dr_dir/archives"
 	# shellcheck disable=SC2086 # the package list, word by word
-	dr_hash=$(inputs_hash "$DEBROOT_SUITE" "${DEBROOT_UUID:-}" "${DEBROOT_MB:-}" \
+	dr_hash=$(inputs_hash "$DEBROOT_SUITE" "${DEBROOT_UUID:-}" "${DEBROOT_MB:-}" "${DEBROOT_HASH_EXTRA:-}" \
 		"$VMSRC/debroot.sh" $dr_pkgs ${dr_hook:+"$dr_hook"})
 	dr_img=$dr_dir/$dr_name-$dr_hash.ext4
 	if [ -f "$dr_img" ] && stamp_ok "$dr_img" "$dr_hash"; then

@@ -859,11 +859,77 @@ sc_systemd_alone() {
 	sd_note systemd-alone
 }
 
+# reference row, same disks, same root: dracut owns /run/initramfs
+# (vm.dracut=1: booted as from dracut's initramfs, shutdownfs-exitrd.service
+# disabled as docs/integration.md says, so our drop-ins let dracut's units
+# start). What dracut does, measured (docs/integration.md), asserted so a
+# change shows: nothing held in /run/initramfs during uptime;
+# dracut-shutdown.service unpacks /boot/initrd.img-KVER there at stop (and
+# mdadm-shutdown.service adds its "shutdown mdraid" image); systemd-shutdown
+# fails to stop md0 and to remove the root's dm devices and returns to the
+# initrd; dracut's shutdown kills, unmounts /oldroot (the root really
+# unmounted), removes the dm devices and stops md0 (which md refuses while
+# dm-crypt holds it open: md0 stopped proves the LVs and md0_crypt gone);
+# the check boot finds every layer clean.
+sc_systemd_dracut() {
+	sd_boot_pair systemd-dracut "vm.dracut=1"
+	expect_exit poweroff
+	grep -q 'vmtest: multi-user reached' "$RUNLOG" || why "multi-user.target not reached"
+	grep -q 'vmtest: as dracut.s initramfs: /run exec' "$RUNLOG" || why "not booted as from dracut's initramfs"
+	for u in dracut-shutdown.service mdadm-shutdown.service; do
+		grep -q "vmtest: $u: loaded, condition yes, active" "$RUNLOG" ||
+			why "$u did not start ($(grep -o "vmtest: $u: .*" "$RUNLOG"))"
+	done
+	grep -q 'vmtest: shutdownfs-exitrd.service: inactive; /run/initramfs: 1 entries; held 0 KiB' "$RUNLOG" ||
+		why "/run/initramfs held more than .need_shutdown during uptime, or our unit ran"
+	if grep -q 'shutdownfs: \|exitrd-prepare: ' "$RUNLOG"; then why "shutdownfs ran though its unit was disabled"; fi
+	grep -q 'systemd-shutdown\[1\]: Could not stop MD /dev/md0: Device or resource busy' "$RUNLOG" ||
+		why "systemd-shutdown did not find md0 busy (behaviour changed)"
+	grep -q 'systemd-shutdown\[1\]: Returning to initrd' "$RUNLOG" ||
+		why "systemd-shutdown did not hand over to dracut's exitrd"
+	after_handover 'Returning to initrd' 'dracut Warning: Killing all remaining processes' ||
+		why "dracut's shutdown did not run"
+	after_handover 'Returning to initrd' 'EXT4-fs [(]dm-[0-9]+[)]: unmounting filesystem' ||
+		why "the root was not unmounted by dracut's shutdown"
+	after_handover 'Returning to initrd' 'dracut: Disassembling device-mapper devices' ||
+		why "dracut did not remove the dm devices"
+	after_handover 'Returning to initrd' 'md: md0 stopped' || why "md0 was not stopped by dracut"
+	expect_clean_disks
+	expect_verdict md_clean true
+	report systemd-dracut
+	sd_note systemd-dracut
+}
+
+# on demand: booted as from dracut's initramfs (/run exec, .need_shutdown)
+# with the package enabled: shutdownfs wins /run/initramfs, dracut's units
+# yield, every layer closed
+sc_systemd_over_dracut() {
+	sd_boot_pair systemd-over-dracut "vm.dracut=boot $SD_SLOW"
+	expect_exit poweroff
+	grep -q 'vmtest: as dracut.s initramfs: /run exec, /run/initramfs/.need_shutdown' "$RUNLOG" ||
+		why "not booted as from dracut's initramfs"
+	grep -q "vmtest: shutdownfs-exitrd.service: active; /run/initramfs: 1 entries; held 0 KiB" "$RUNLOG" ||
+		why "the unit was not active, or /run/initramfs held more than .need_shutdown during uptime"
+	expect_yielded
+	if grep -q 'dracut Warning: Killing all remaining processes' "$RUNLOG"; then why "dracut's shutdown ran"; fi
+	expect_handover_teardown
+	expect_summary action poweroff result clean crypt_left 0 left 0 ro 0 detached 0
+	expect_clean_disks
+	expect_verdict md_clean true
+	report systemd-over-dracut
+	sd_note systemd-over-dracut
+}
+
+after_handover() { # MARK PATTERN: PATTERN on the run's console after MARK
+	awk -v m="$1" -v p="$2" '$0 ~ m {e = 1} e && $0 ~ p {f = 1} END {exit !f}' "$RUNLOG"
+}
+
 # what a systemd row left behind, as a note on stderr (for the report)
 sd_note() {
 	md=no luks=no
 	if awk '/exec stage4=systemctl/ {e = 1} e && /md: md0 stopped/ {f = 1} END {exit !f}' "$RUNLOG"; then md=yes; fi
-	if grep -q '(md0_crypt): removed\|md0_crypt: closed' "$RUNLOG"; then luks=yes; fi
+	if grep -q '(md0_crypt): removed\|md0_crypt: closed' "$RUNLOG"; then luks=yes
+	elif [ "$md" = yes ]; then luks="yes (md0 stopped)"; fi
 	msg "$1: shutdown $(sd_shutdown_ms || echo '?') ms guest time; md0 stopped: $md; md0_crypt removed: $luks; verdict: $(grep -o 'VERDICT {.*}' "$CHECKLOG")"
 }
 
@@ -877,7 +943,7 @@ dead_error dead_delay swapfile kexec_plaincrypt skel_enospc lowmem_swap md_membe
 exitrd_noexec exitrd_run_full second_request
 report_clean report_degraded report_efivar exit_clean exit_degraded notify_serial
 busybox_init_poweroff busybox_init_reboot runit_limit
-sysvinit_deb_shutdown_h sysvinit_deb_reboot systemd systemd_alone $LAYOUT_SCENARIOS"
+sysvinit_deb_shutdown_h sysvinit_deb_reboot systemd systemd_alone systemd_dracut $LAYOUT_SCENARIOS"
 # run by name only (sh tests/vm/run.sh NAME): what a row of ALL already
 # covers on a less real root, and a reference row no issue judges by
 EXTRA="sysvinit_shutdown_h sysvinit_reboot sysvinit_deb_alone"

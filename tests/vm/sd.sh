@@ -101,7 +101,11 @@ sd_prepare() {
 	INITRD=${INITRD:-$VM/initrd.cpio}
 	sd_initrd
 	sd_deb
+	# sd-customize builds dracut's initramfs for the rig's kernel
+	SD_KDIR=$KDIR DEBROOT_HASH_EXTRA="kernel $(cat "$KDIR/.pkg")"
+	export SD_KDIR
 	SD_ROOT=$(debroot_image sysd "$SD_PKGS $SD_DEB" "$VMSRC/guest/sd-customize")
+	unset DEBROOT_HASH_EXTRA
 	[ -f "$SD_ROOT" ] || die "no Debian root image"
 	sd_disks
 }
@@ -128,9 +132,17 @@ sd_boot_pair() {
 	grep -q 'VERDICT {' "$CHECKLOG" || why "check boot gave no verdict (rc $CHECKRC)"
 }
 
+# kernel ms of a log's first line matching PATTERN, wherever on the line
+# the timestamp is: the serial console interleaves the getty's prompt
+# (`vmsd login: [  123.046693] vmtest: ...`), which ts_ms does not read
+sd_ts_ms() { # LOG PATTERN
+	grep -a -m 1 -e "$2" "$1" | grep -o '\[ *[0-9]*\.[0-9]\{3\}' | head -n 1 |
+		tr -d '[ .' | sed 's/^0*\([0-9]\)/\1/'
+}
+
 # guest ms from `systemctl poweroff` to the kernel's power-down line
 sd_shutdown_ms() {
-	a=$(ts_ms "$RUNLOG" 'vmtest: exec stage4=systemctl')
-	b=$(ts_ms "$RUNLOG" 'reboot: \(Power down\|Restarting system\)')
+	a=$(sd_ts_ms "$RUNLOG" 'vmtest: exec stage4=systemctl')
+	b=$(sd_ts_ms "$RUNLOG" 'reboot: \(Power down\|Restarting system\)')
 	[ -n "$a" ] && [ -n "$b" ] && echo $((b - a))
 }
