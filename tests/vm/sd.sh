@@ -110,26 +110,34 @@ sd_prepare() {
 	sd_disks
 }
 
-# sd_boot_pair NAME CMDLINE: a run boot to multi-user.target and `systemctl
-# poweroff`, then a check boot on the same disks. Sets RUNLOG CHECKLOG
-# RUNRC CHECKRC, like boot_pair.
+# deb_boot_pair NAME PRISTINE RUN-LIMIT CHECK-LIMIT CMDLINE: a run boot of a
+# Debian root on copies of the md members in PRISTINE, then a check boot on
+# the same disks. Sets RUNLOG CHECKLOG RUNRC CHECKRC, like boot_pair.
 # shellcheck disable=SC2034 # RUNRC and friends are read by the callers
-sd_boot_pair() {
-	name=$1 extra=$2
+deb_boot_pair() {
+	name=$1
 	work=$VM/work/$name
 	rm -rf "$work"
 	mkdir -p "$work"
 	RUNLOG=$VM/logs/$name-run.log CHECKLOG=$VM/logs/$name-check.log
 	token=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
-	for d in md0 md1; do cp --reflink=auto --sparse=always "$SD_P/$d.img" "$work/$d.img"; done
+	for d in md0 md1; do cp --reflink=auto --sparse=always "$2/$d.img" "$work/$d.img"; done
 	VM_SHOW=${VM_TAIL:-}
-	sd_boot "$RUNLOG" "$SD_RUN_LIMIT" "vm.mode=sdrun vm.token=$token systemd.firstboot=off $SD_KARGS $extra" \
+	sd_boot "$RUNLOG" "$3" "vm.mode=sdrun vm.token=$token $5" \
 		"$work/md0.img" "$work/md1.img" && RUNRC=0 || RUNRC=$?
 	VM_SHOW=""
-	sd_boot "$CHECKLOG" "$SD_CHECK_LIMIT" "vm.mode=sdcheck vm.token=$token" \
+	sd_boot "$CHECKLOG" "$4" "vm.mode=sdcheck vm.token=$token" \
 		"$work/md0.img" "$work/md1.img" && CHECKRC=0 || CHECKRC=$?
 	rm -rf "$work"
 	grep -q 'VERDICT {' "$CHECKLOG" || why "check boot gave no verdict (rc $CHECKRC)"
+}
+
+# sd_boot_pair NAME CMDLINE: the systemd root to multi-user.target and
+# `systemctl poweroff`, then the check boot.
+sd_boot_pair() {
+	extra=$2
+	deb_boot_pair "$1" "$SD_P" "$SD_RUN_LIMIT" "$SD_CHECK_LIMIT" \
+		"systemd.firstboot=off $SD_KARGS $extra"
 }
 
 # kernel ms of a log's first line matching PATTERN, wherever on the line

@@ -46,24 +46,9 @@ sv_prepare() {
 
 # sv_boot_pair NAME CMDLINE: a run boot to runlevel 2, where the inittab's
 # scenario line types the command, then a check boot on the same disks.
-# Sets RUNLOG CHECKLOG RUNRC CHECKRC, like boot_pair.
-# shellcheck disable=SC2034 # RUNRC and friends are read by the callers
 sv_boot_pair() {
-	name=$1 extra=$2
-	work=$VM/work/$name
-	rm -rf "$work"
-	mkdir -p "$work"
-	RUNLOG=$VM/logs/$name-run.log CHECKLOG=$VM/logs/$name-check.log
-	token=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
-	for d in md0 md1; do cp --reflink=auto --sparse=always "$SV_P/$d.img" "$work/$d.img"; done
-	VM_SHOW=${VM_TAIL:-}
-	sd_boot "$RUNLOG" "$SV_RUN_LIMIT" "vm.mode=sdrun vm.token=$token $SD_KARGS $extra" \
-		"$work/md0.img" "$work/md1.img" && RUNRC=0 || RUNRC=$?
-	VM_SHOW=""
-	sd_boot "$CHECKLOG" "$SV_CHECK_LIMIT" "vm.mode=sdcheck vm.token=$token" \
-		"$work/md0.img" "$work/md1.img" && CHECKRC=0 || CHECKRC=$?
-	rm -rf "$work"
-	grep -q 'VERDICT {' "$CHECKLOG" || why "check boot gave no verdict (rc $CHECKRC)"
+	extra=$2
+	deb_boot_pair "$1" "$SV_P" "$SV_RUN_LIMIT" "$SV_CHECK_LIMIT" "$SD_KARGS $extra"
 }
 
 # guest ms from the user's command to the kernel's power-down/restart line
