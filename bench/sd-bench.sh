@@ -13,6 +13,8 @@ set -eu
 
 # shellcheck source=tests/vm/lib.sh
 . tests/vm/lib.sh
+# shellcheck source=bench/doc.sh
+. bench/doc.sh
 # shellcheck source=tests/vm/sd.sh
 . tests/vm/sd.sh
 
@@ -201,13 +203,7 @@ row_field() { # ROW N: the Nth cell of a row of the table
 
 doc_update() {
 	section > "$OUT/section.md"
-	awk -v h="$HEADING" -v f="$OUT/section.md" '
-		$0 == h { skip = 1; while ((getline l < f) > 0) print l; done = 1; next }
-		skip && /^## / { skip = 0 }
-		!skip { print }
-		END { if (!done) { print ""; while ((getline l < f) > 0) print l } }
-	' "$DOC" > "$OUT/doc.md"
-	cat "$OUT/doc.md" > "$DOC"
+	doc_section "$DOC" "$HEADING" "$OUT/section.md"
 	msg "wrote $HEADING to $DOC"
 }
 

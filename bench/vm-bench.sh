@@ -9,6 +9,8 @@ set -eu
 
 # shellcheck source=tests/vm/lib.sh
 . tests/vm/lib.sh
+# shellcheck source=bench/doc.sh
+. bench/doc.sh
 
 ROUNDS=${1:-${BENCH_ROUNDS:-3}}
 OUT=$VM/bench
@@ -216,14 +218,7 @@ section() {
 
 doc_update() {
 	section > "$OUT/section.md"
-	[ -f "$DOC" ] || printf '# Benchmarks\n\n' > "$DOC"
-	awk -v h="$HEADING" -v f="$OUT/section.md" '
-		$0 == h { skip = 1; while ((getline l < f) > 0) print l; done = 1; next }
-		skip && /^## / { skip = 0 }
-		!skip { print }
-		END { if (!done) { print ""; while ((getline l < f) > 0) print l } }
-	' "$DOC" > "$OUT/doc.md"
-	cat "$OUT/doc.md" > "$DOC"
+	doc_section "$DOC" "$HEADING" "$OUT/section.md"
 	msg "wrote $HEADING to $DOC"
 }
 
