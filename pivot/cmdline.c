@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "config.h"
 #include "handover.h"
 #include "exitrd.h"

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "config.h"
 #include "exitrd.h"
 #include "log.h"

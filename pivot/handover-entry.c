@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "cmdline.h"
 #include "handover.h"
 #include "log.h"
 #include "pivot.h"

@@ -14,6 +14,7 @@
 
 #include "handover.h"
 #include "clock.h"
+#include "cmdline.h"
 #include "log.h"
 #include "spawn.h"
 

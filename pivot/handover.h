@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdbool.h>
 
+#include "cmdline.h"
 #include "config.h"
 
 enum init_kind {

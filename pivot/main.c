@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "cmdline.h"
 #include "config.h"
 #include "final.h"
 #include "budget.h"

@@ -10,6 +10,7 @@
 
 #include "budget.h"
 #include "clock.h"
+#include "cmdline.h"
 #include "final.h"
 #include "scope.h"
 #include "watchdog.h"

@@ -4,6 +4,7 @@
 #ifndef WORKER_H
 #define WORKER_H
 
+#include "cmdline.h"
 #include "state.h"
 
 enum phase_flag {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "cmdline.h"
 #include "config.h"
 #include "harness.h"
 #include "log.h"

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "cmdline.h"
 #include "config.h"
 #include "exitrd.h"
 #include "harness.h"

@@ -2,6 +2,7 @@
  * and the init probe on fake /proc and root trees. */
 #include <sys/stat.h>
 
+#include "cmdline.h"
 #include "harness.h"
 #include "handover.h"
 
