@@ -33,6 +33,7 @@ layout_spec() {
 	cache) echo "ca0:192M ca1:96M" ;;
 	mpath) echo "mp0:256M" ;;
 	nbd) echo "nbdhost:320M" ;;
+	imsm) echo "ima:224M imb:224M" ;;
 	fixtures) echo "fxa:64M fxb:64M" ;;
 	*) return 1 ;;
 	esac

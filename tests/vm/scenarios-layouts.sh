@@ -6,7 +6,7 @@
 
 # shellcheck disable=SC2034 # read by run.sh
 LAYOUT_SCENARIOS="thin raid5 raid10 lvmraid integrity integrity_md xfs_lul btrfs_luks cache kexec
-mpath nbd fixtures"
+mpath nbd imsm fixtures"
 
 # the layouts the given scenarios boot
 scenario_layouts() { # SCENARIO...
@@ -162,6 +162,30 @@ sc_nbd() {
 		why "nbd0 was disconnected before vgnbd-root was removed"
 	fi
 	report nbd
+}
+
+# md with external metadata (IMSM): the run boot's mdmon runs as '@' from
+# the initramfs and is spared; shutdownfs stops the volume only once mdmon
+# has marked it clean, then the container; the check finds the IMSM metadata
+# of both disks clean with one generation, and no resync wanted
+sc_imsm() {
+	layout_case imsm imsm || return 0
+	expect_log "vmtest: imsm: mdmon pid [0-9]* runs as '@'" "mdmon did not run as '@' in the initramfs"
+	[ -n "$(after_exec 'sparing protected process [0-9]* [(]mdmon[)]')" ] ||
+		why "shutdownfs did not spare mdmon"
+	vol=$(sed -n 's/.*vmtest: imsm: volume \/dev\/\(md[0-9]*\) .*/\1/p' "$RUNLOG" | head -n 1)
+	v=$(after_exec "shutdownfs: ${vol:-none}: stopped")
+	c=$(after_exec 'shutdownfs: md127: stopped')
+	if [ -z "$v" ] || [ -z "$c" ]; then
+		why "shutdownfs did not stop the volume (${vol:-none}) and the container md127"
+	elif [ "$c" -lt "$v" ]; then
+		why "the container md127 was stopped before its volume"
+	fi
+	[ -z "$(after_exec 'is its mdmon alive')" ] || why "the volume was stopped before mdmon marked it clean"
+	expect_summary md 2
+	expect_verdict md_clean true
+	expect_verdict imsm_generation_equal true
+	report imsm
 }
 
 # shutdownfs kexec for real: the run boot loads a kernel and the initramfs

@@ -81,7 +81,10 @@ mpath_daemon() {
 
 lay_mpath_open() {
 	mpath_assemble
-	[ "$(arg mode)" = run ] && mpath_daemon
+	if [ "$(arg mode)" = run ]; then
+		mpath_daemon
+		keep_api_for_daemons
+	fi
 	vgchange -q -ay --config "$MPLVM" vgmp > /dev/null || fatal "activate vgmp"
 	ROOTDEV=/dev/mapper/vgmp-root
 }
