@@ -164,6 +164,34 @@ sc_nbd() {
 	report nbd
 }
 
+# root on LVM on an iSCSI LUN served by @tgtd in the guest, logged in
+# through @iscsid (not in LAYOUT_SCENARIOS: it needs tgt and open-iscsi on
+# the host, which the rig does not install; see layouts.sh): both spared; the root's LV removed before the
+# post-teardown hook logs out; the check judges the fs inside the exported image
+sc_iscsi() {
+	if ! iscsi_tools_here; then
+		why "tgt and open-iscsi are not installed (not in ALL: see ISCSI_TOOLS in layouts.sh)"
+		report iscsi
+		return 0
+	fi
+	layout_case iscsi iscsi || return 0
+	expect_log 'vmtest: iscsi: logged in' "the initramfs did not log in to the target"
+	for d in @tgtd @iscsid; do
+		[ -n "$(after_exec "sparing protected process [0-9]* [(]${d}[)]")" ] ||
+			why "shutdownfs did not spare $d"
+	done
+	lv=$(after_exec 'shutdownfs: dm-[0-9]* [(]vgisc-root[)]: removed')
+	lo=$(after_exec 'hook post-teardown/10-iscsi: logged out of 1 iSCSI session')
+	if [ -z "$lv" ]; then
+		why "vgisc-root was not removed by shutdownfs"
+	elif [ -z "$lo" ]; then
+		why "the post-teardown hook did not log out of the session"
+	elif [ "$lo" -lt "$lv" ]; then
+		why "the session was logged out before vgisc-root was removed"
+	fi
+	report iscsi
+}
+
 # md with external metadata (IMSM): the run boot's mdmon runs as '@' from
 # the initramfs and is spared; shutdownfs stops the volume only once mdmon
 # has marked it clean, then the container; the check finds the IMSM metadata
