@@ -691,7 +691,7 @@ t_hook_network_block() {
 	run_hook post-teardown/10-iscsi
 	run_hook post-teardown/20-nbd
 	run_hook post-teardown/30-nvme-of
-	expect "iscsi logout missing" grep -q '^iscsiadm -m node --logoutall=all$' "$STUBLOG"
+	expect "iscsi logout of session 1 missing" grep -q '^iscsiadm -m session -r 1 -u$' "$STUBLOG"
 	expect "nbd0 not disconnected" grep -q '^nbd-client -d /dev/nbd0$' "$STUBLOG"
 	expect "unconnected nbd1 touched" [ -z "$(grep nbd1 "$STUBLOG")" ]
 	expect "nvme disconnect-all missing" grep -q '^nvme disconnect-all$' "$STUBLOG"

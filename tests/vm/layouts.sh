@@ -6,11 +6,21 @@
 
 # modules loaded on demand in the guest (modload NAME), each with its own order
 LAYOUT_MODULES="raid1 dm_thin_pool dm_snapshot dm_raid raid456 raid10 dm_integrity xfs btrfs
-dm_cache dm_cache_smq"
-LAYOUT_PKGS="thin-provisioning-tools xfsprogs btrfs-progs kexec-tools"
+dm_cache dm_cache_smq virtio_scsi sd_mod dm_multipath dm_service_time dm_round_robin nbd iscsi_tcp"
+LAYOUT_PKGS="thin-provisioning-tools xfsprogs btrfs-progs kexec-tools multipath-tools nbd-server
+nbd-client"
 LAYOUT_TOOLS="/usr/sbin/integritysetup /usr/sbin/pdata_tools /usr/sbin/mkfs.xfs
 /usr/sbin/xfs_repair /usr/bin/btrfs /usr/sbin/mkfs.btrfs /usr/sbin/mdmon /usr/bin/kmod
-/usr/sbin/kexec"
+/usr/sbin/kexec /usr/sbin/multipath /usr/sbin/multipathd /usr/bin/nbd-server /usr/sbin/nbd-client"
+# root-storage daemons started from the initramfs under a name that begins
+# with '@' (argv[0] and comm), the convention shutdownfs's kill spares
+LAYOUT_DAEMONS="/usr/sbin/multipathd /usr/bin/nbd-server /usr/sbin/nbd-client"
+# the iscsi layout's, only where the host has them: not installed by the
+# rig, because open-iscsi also puts iscsiadm in /usr/bin, which the unit
+# tier's hook tests cannot fence off (they SKIP); `sh tests/vm/run.sh
+# iscsi` after `apt-get install tgt open-iscsi`
+ISCSI_TOOLS="/usr/sbin/tgtd /usr/sbin/tgtadm /usr/sbin/iscsid /usr/sbin/iscsiadm"
+ISCSI_DAEMONS="/usr/sbin/tgtd /usr/sbin/iscsid"
 # parallel boots (layout setups, scenarios); 2 cores, one vCPU each
 VM_JOBS=${VM_JOBS:-2}
 LAYOUT_LIMIT=${LAYOUT_LIMIT:-900}
@@ -27,16 +37,23 @@ layout_spec() {
 	xfs-lul) echo "xl0:400M" ;;
 	btrfs-luks) echo "bta:256M btb:256M" ;;
 	cache) echo "ca0:192M ca1:96M" ;;
+	mpath) echo "mp0:256M" ;;
+	nbd) echo "nbdhost:320M" ;;
+	imsm) echo "ima:224M imb:224M" ;;
+	iscsi) echo "iscsihost:320M" ;;
 	fixtures) echo "fxa:64M fxb:64M" ;;
 	*) return 1 ;;
 	esac
 }
 
 layouts_box_inputs() {
-	printf '%s\n' "$LAYOUT_MODULES" "$LAYOUT_TOOLS"
+	printf '%s\n' "$LAYOUT_MODULES" "$LAYOUT_TOOLS" "$LAYOUT_DAEMONS"
+	for t in $ISCSI_TOOLS; do [ -x "$t" ] && echo "$t"; done
 	# shellcheck disable=SC2086 # a list of package names
 	dpkg-query -W -f '${Package}=${Version} ' $LAYOUT_PKGS kmod 2> /dev/null
 }
+
+iscsi_tools_here() { for t in $ISCSI_TOOLS; do [ -x "$t" ] || return 1; done; }
 
 # the layouts' tools and module lists in the toolbox
 layouts_box() { # BOX
@@ -47,6 +64,13 @@ layouts_box() { # BOX
 	for l in thin_check thin_dump thin_repair cache_check cache_dump; do
 		add_link "$1" pdata_tools "/usr/sbin/$l"
 	done
+	for t in $LAYOUT_DAEMONS; do add_link "$1" "${t##*/}" "${t%/*}/@${t##*/}"; done
+	if iscsi_tools_here; then
+		for t in $ISCSI_TOOLS; do add_binary "$1" "$t"; done
+		for t in $ISCSI_DAEMONS; do add_link "$1" "${t##*/}" "${t%/*}/@${t##*/}"; done
+	fi
+	# libmultipath dlopen()s its path checkers and prioritizers from here
+	for so in /lib/multipath/*.so; do add_binary "$1" "$so"; done
 	mkdir -p "$1/etc/vmtest/mod"
 	kabs=$(cd "$KDIR" && pwd -P)
 	# shellcheck disable=SC2086 # a list of module names
@@ -72,6 +96,15 @@ layouts_initrd() { # DIR
 	install -m 0755 "$VMSRC/guest/sysfs-graph" "$1/usr/bin/sysfs-graph"
 }
 
+# how vm_boot attaches a layout's disk: mpath:FILE is one image seen through
+# two virtio-scsi paths (multipath); every other disk is a virtio disk
+layout_attach() { # LAYOUT FILE
+	case $1 in
+	mpath) echo "mpath:$2" ;;
+	*) echo "$2" ;;
+	esac
+}
+
 vd_letter() { echo abcdefghijklmnopqrstuvwxyz | cut -c $(($1 + 1)); }
 
 layout_hash() {
@@ -89,13 +122,16 @@ layout_build() { # NAME
 	rm -rf "$ldir"
 	mkdir -p "$ldir"
 	set -- "$1"
+	nvd=0
 	for s in $(layout_spec "$1"); do
 		truncate -s "${s#*:}" "$ldir/${s%%:*}.img"
-		set -- "$@" "$ldir/${s%%:*}.img"
+		d=$(layout_attach "$1" "$ldir/${s%%:*}.img")
+		case $d in mpath:*) ;; *) nvd=$((nvd + 1)) ;; esac
+		set -- "$@" "$d"
 	done
 	name=$1
 	shift
-	if ! vm_boot "$llog" "$LAYOUT_LIMIT" "vm.mode=setup vm.layout=$name vm.src=/dev/vd$(vd_letter $#)" \
+	if ! vm_boot "$llog" "$LAYOUT_LIMIT" "vm.mode=setup vm.layout=$name vm.src=/dev/vd$(vd_letter $nvd)" \
 		"$@" "ro:$ROOTIMG" || ! grep -q "vmtest: SETUP-OK $name" "$llog"; then
 		warn "layout $name: setup boot failed (see $llog)"
 		return 1
@@ -117,7 +153,7 @@ layout_copy() { # NAME DIR: fresh copies of the pristine disks, their paths prin
 	mkdir -p "$2"
 	for s in $(layout_spec "$1"); do
 		cp --reflink=auto --sparse=always "$VM/layouts/$1/${s%%:*}.img" "$2/${s%%:*}.img"
-		echo "$2/${s%%:*}.img"
+		layout_attach "$1" "$2/${s%%:*}.img"
 	done
 }
 

@@ -507,6 +507,14 @@ vm_boot() {
 		case $d in
 		-*) set -- "$@" "$d"; arg=1 ;; # a qemu option; its value follows
 		ro:*) set -- "$@" -drive "file=${d#ro:},format=raw,if=virtio,readonly=on" ;;
+		mpath:*) # one image, two virtio-scsi controllers, one path on each:
+			# the same node under two scsi-hd devices with one serial and wwn
+			set -- "$@" -blockdev "driver=file,filename=${d#mpath:},node-name=mpf,cache.no-flush=on" \
+				-blockdev driver=raw,file=mpf,node-name=mp \
+				-device virtio-scsi-pci,id=scsi0 -device virtio-scsi-pci,id=scsi1
+			for b in scsi0 scsi1; do
+				set -- "$@" -device "scsi-hd,bus=$b.0,drive=mp,share-rw=on,serial=vmtest-mpath,wwn=0x5000c500a1b2c3d4"
+			done ;;
 		*) set -- "$@" -drive "file=$d,format=raw,if=virtio,cache=unsafe" ;;
 		esac
 		shift

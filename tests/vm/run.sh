@@ -945,8 +945,9 @@ report_clean report_degraded report_efivar exit_clean exit_degraded notify_seria
 busybox_init_poweroff busybox_init_reboot runit_limit
 sysvinit_deb_shutdown_h sysvinit_deb_reboot systemd systemd_alone systemd_dracut $LAYOUT_SCENARIOS"
 # run by name only (sh tests/vm/run.sh NAME): what a row of ALL already
-# covers on a less real root, and a reference row no issue judges by
-EXTRA="sysvinit_shutdown_h sysvinit_reboot sysvinit_deb_alone"
+# covers on a less real root, reference rows no issue judges by, and iscsi
+# (it needs tgt and open-iscsi on the host, which the rig does not install)
+EXTRA="sysvinit_shutdown_h sysvinit_reboot sysvinit_deb_alone systemd_reboot systemd_over_dracut iscsi"
 
 
 # a rig that could not be prepared is a failure of the tier, not silence

@@ -37,6 +37,65 @@ record_graph() { # FIXTURE-NAME
 	log "graph-end $1"
 }
 
+# A daemon left running in the initramfs (multipathd, mdmon) reads /proc
+# and /sys there for as long as it runs (mdmon /proc/mdstat and md/*,
+# multipathd's path checkers each path's sysfs state). /init unmounts both
+# before switch_root; a bind mount of each on itself (a second sysfs mount
+# there is refused: EBUSY, the same superblock on the same mountpoint) is
+# what it unmounts, and the mounts below stay for the daemon, out of the new
+# root's sight. Without them mdmon never marked the volume clean (imsm).
+keep_api_for_daemons() {
+	must mount --bind /proc /proc
+	must mount --bind /sys /sys
+}
+
+# A network disk's server side (nbd): an ext4 "server"
+# filesystem on DEV holding export.img (written out in full, so serving it
+# overwrites blocks in place and changes no metadata of the server
+# filesystem), with LVM VG and the ext4 root on VG/root inside the image.
+served_image_setup() { # DEV VG MiB
+	mkfs.ext4 -q -F -L server "$1" || fatal "mkfs server $1"
+	mkdir -p /srv
+	must mount "$1" /srv
+	dd if=/dev/zero of=/srv/export.img bs=1M count="$3" 2> /dev/null || fatal "export.img"
+	must losetup /dev/loop0 /srv/export.img
+	must pvcreate -q /dev/loop0
+	must vgcreate -q "$2" /dev/loop0
+	must lvcreate -q -y -l 100%FREE -n root "$2"
+	populate "/dev/mapper/$2-root" root
+	must vgchange -q -an "$2"
+	must losetup -d /dev/loop0
+	must umount /srv
+}
+
+# the server filesystem on DEV mounted on /srv, out of the new root's
+# sight: nothing tears it down, as nothing would tear down a remote server
+served_image_mount() { # DEV
+	mkdir -p /srv
+	must mount "$1" /srv
+}
+
+# the export judged through a read-only loop device: the fs inside VG/root
+# (the server filesystem was never unmounted; its journal replays at mount)
+served_image_check() { # DEV VG
+	st=$(dumpe2fs -h "$1" 2> /dev/null | sed -n 's/^Filesystem state: *//p')
+	note "server=${st:-unreadable}"
+	mkdir -p /srv
+	must mount -o ro "$1" /srv
+	must losetup -r /dev/loop0 /srv/export.img
+	vgchange -q -ay "$2" > /dev/null || fatal "activate $2"
+	judge_fs "/dev/mapper/$2-root" root yes
+}
+
+# the pid of each running process whose comm matches PATTERN, logged
+log_daemons() { # WHAT PATTERN
+	for p in /proc/[0-9]*; do
+		read -r c < "$p/comm" 2> /dev/null || continue
+		# shellcheck disable=SC2254 # the pattern is a glob on purpose
+		case $c in $2) log "$1: $c running, pid ${p#/proc/}" ;; esac
+	done
+}
+
 # dm devices present now (the run boot logs it; the scenario compares the summary)
 dm_count() { n=0; for d in /sys/class/block/dm-*; do [ -e "$d" ] && n=$((n + 1)); done; echo "$n"; }
 
