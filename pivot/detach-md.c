@@ -21,7 +21,10 @@
 #include "teardown.h"
 
 #define MD_CLEAN_BUDGET_MS 3000 /* per pass, all arrays together */
-#define MD_CLEAN_TOTAL_MS 6000  /* per run: the fixpoint loop calls us many times */
+/* per run (the fixpoint loop calls us many times): IMSM's safe_mode_delay
+ * is 4 s, and under load (TCG) its volume read clean 5.4 s after the last
+ * write; a dead mdmon costs this once, then the array is stopped anyway */
+#define MD_CLEAN_TOTAL_MS 10000
 #define MD_BUSY_BUDGET_MS 1000
 #define MD_GONE_WAIT_MS 300     /* the kernel deletes a stopped array from a work queue */
 #define MD_CHILD_TIMEOUT_MS 10000
