@@ -91,7 +91,7 @@ static int hooks_list(int dfd, const char *label, char **names, char *pool, size
 static int hook_open_checked(int dfd, struct hook *h)
 {
 	struct stat sb;
-	const char *why = NULL;
+	const char *why;
 	int fd;
 
 	fd = openat(dfd, h->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -104,16 +104,7 @@ static int hook_open_checked(int dfd, struct hook *h)
 		close(fd);
 		return -EIO;
 	}
-	if (S_ISLNK(sb.st_mode))
-		why = "a symlink";
-	else if (!S_ISREG(sb.st_mode))
-		why = "not a regular file";
-	else if (sb.st_uid != 0)
-		why = "not owned by root";
-	else if (sb.st_mode & (S_IWGRP | S_IWOTH))
-		why = "writable by group or others";
-	else if (!(sb.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
-		why = "not executable";
+	why = hook_refusal(&sb);
 	if (why) {
 		log_warn("hook %s: %s, skipped", h->label, why);
 		close(fd);
@@ -121,6 +112,21 @@ static int hook_open_checked(int dfd, struct hook *h)
 	}
 	h->fd = fd;
 	return 0;
+}
+
+const char *hook_refusal(const struct stat *st)
+{
+	if (S_ISLNK(st->st_mode))
+		return "a symlink";
+	if (!S_ISREG(st->st_mode))
+		return "not a regular file";
+	if (st->st_uid != 0)
+		return "not owned by root";
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return "writable by group or others";
+	if (!(st->st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
+		return "not executable";
+	return NULL;
 }
 
 /* `# timeout: N` (seconds) among the first lines. Returns ms, or 0. */

@@ -2,6 +2,8 @@
 #ifndef HOOKS_H
 #define HOOKS_H
 
+#include <sys/stat.h>
+
 #include "shutdownfs.h"
 
 enum phase {
@@ -20,6 +22,9 @@ const char *phase_name(enum phase p);
  * read-only; `after` names the step for the log. Returns how many were mounted. hooks_run_phase()
  * calls it after every hook. */
 int hooks_restore_api(const char *after);
+/* Why a hook with this lstat is refused ("a symlink", "not owned by root"
+ * ...), NULL when it may run: the one rule, for the run and for plan. */
+const char *hook_refusal(const struct stat *st);
 /* Run every hook of dir/PHASE in lexical order, each as `hook ACTION` in its
  * own process group with a deadline (default_timeout_ms, or the hook's own
  * `# timeout: N` line), output into the log line by line. Unsafe hooks (not

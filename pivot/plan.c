@@ -86,22 +86,6 @@ static int cmp_hook(const void *a, const void *b)
 	return x->phase != y->phase ? (int)x->phase - (int)y->phase : strcmp(x->name, y->name);
 }
 
-/* The same rules as hooks.c, which skips what fails them at run time. */
-static const char *hook_why(const struct stat *st)
-{
-	if (S_ISLNK(st->st_mode))
-		return "a symlink";
-	if (!S_ISREG(st->st_mode))
-		return "not a regular file";
-	if (st->st_uid != 0)
-		return "not owned by root";
-	if (st->st_mode & (S_IWGRP | S_IWOTH))
-		return "writable by group or others";
-	if (!(st->st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
-		return "not executable";
-	return NULL;
-}
-
 static void read_hooks(struct plan *p)
 {
 	unsigned ph, first = 0;
@@ -124,7 +108,7 @@ static void read_hooks(struct plan *p)
 				continue;
 			h->phase = ph;
 			snprintf(h->name, sizeof(h->name), "%s", de->d_name);
-			h->why = hook_why(&st);
+			h->why = hook_refusal(&st);  /* the run's own rule */
 			p->nhooks++;
 		}
 		if (dir)
