@@ -6,6 +6,7 @@
 #define HARNESS_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,53 @@ static inline void test_write_file(const char *path, const char *content)
 	}
 	fputs(content, f);
 	fclose(f);
+}
+
+/* The run's log (stderr) appended to a file between test_log_capture()
+ * and test_log_restore(), so a failed CHECK still reaches the harness. */
+static int test_saved_stderr = -1;
+
+static inline void test_log_capture(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+	CHECK(fd >= 0);
+	test_saved_stderr = dup(2);
+	dup2(fd, 2);
+	close(fd);
+}
+
+static inline void test_log_restore(void)
+{
+	if (test_saved_stderr >= 0) {
+		dup2(test_saved_stderr, 2);
+		close(test_saved_stderr);
+		test_saved_stderr = -1;
+	}
+}
+
+/* A whole file (up to 1 MiB) in a static buffer. */
+static inline const char *test_read_file(const char *path)
+{
+	static char buf[1 << 20];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	CHECK(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/* rm -rf DIR, restoring stderr first. */
+static inline void test_cleanup_dir(const char *dir)
+{
+	char cmd[160];
+
+	test_log_restore();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	(void)!system(cmd);
 }
 
 #endif

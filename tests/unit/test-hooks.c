@@ -17,7 +17,6 @@
 #include "spawn.h"
 
 static char dir[64], phase[128], logpath[128];
-static int saved_stderr = -1;
 
 /* A temp hooks dir with a teardown/ phase; the log (stderr) to a file. */
 static void setup(void)
@@ -39,30 +38,17 @@ static void setup(void)
  * checks still reach the harness's stderr. */
 static void log_capture(void)
 {
-	int fd = open(logpath, O_WRONLY | O_APPEND);
-
-	CHECK(fd >= 0);
-	saved_stderr = dup(2);
-	dup2(fd, 2);
-	close(fd);
+	test_log_capture(logpath);
 }
 
 static void log_restore(void)
 {
-	if (saved_stderr >= 0) {
-		dup2(saved_stderr, 2);
-		close(saved_stderr);
-		saved_stderr = -1;
-	}
+	test_log_restore();
 }
 
 static void cleanup(void)
 {
-	char cmd[128];
-
-	log_restore();
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	(void)!system(cmd);
+	test_cleanup_dir(dir);
 }
 
 static void hook_write(const char *name, mode_t mode, const char *body)
@@ -74,18 +60,10 @@ static void hook_write(const char *name, mode_t mode, const char *body)
 	CHECK(chmod(path, mode) == 0);
 }
 
-/* The whole log so far, in a static buffer. */
+/* The whole log so far. */
 static const char *log_text(void)
 {
-	static char buf[1 << 20];
-	ssize_t n;
-	int fd = open(logpath, O_RDONLY);
-
-	CHECK(fd >= 0);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return buf;
+	return test_read_file(logpath);
 }
 
 static unsigned count_lines_with(const char *text, const char *needle)

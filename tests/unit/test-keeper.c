@@ -25,26 +25,18 @@
 #include <sched.h>
 
 static char dir[64], logpath[128];
-static int saved_stderr = -1;
 
 static void setup(void)
 {
-	int fd;
-
-	/* the guardian keeps a log file only where no block device backs it
-	 * (a write on a dying disk must not stop it): tmpfs */
-	snprintf(dir, sizeof(dir), "/dev/shm/sfs-guard.XXXXXX");
+	/* the log on tmpfs, as a run keeps its own: never on a disk that may die */
+	snprintf(dir, sizeof(dir), "/dev/shm/sfs-keeper.XXXXXX");
 	if (!mkdtemp(dir)) {
-		CHECK(mkdir("/run/sfs-guard", 0700) == 0 || errno == EEXIST);
-		snprintf(dir, sizeof(dir), "/run/sfs-guard/t.XXXXXX");
+		CHECK(mkdir("/run/sfs-keeper", 0700) == 0 || errno == EEXIST);
+		snprintf(dir, sizeof(dir), "/run/sfs-keeper/t.XXXXXX");
 		CHECK(mkdtemp(dir) != NULL);
 	}
 	snprintf(logpath, sizeof(logpath), "%s/log", dir);
-	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	CHECK(fd >= 0);
-	saved_stderr = dup(2);
-	dup2(fd, 2);            /* the guardian keeps this as its log */
-	close(fd);
+	test_log_capture(logpath);
 	fake_sys_reset();
 	unsetenv("WATCHDOG_USEC");
 	unsetenv("WATCHDOG_DEVICE");
@@ -52,33 +44,17 @@ static void setup(void)
 
 static void log_restore(void)
 {
-	if (saved_stderr >= 0) {
-		dup2(saved_stderr, 2);
-		close(saved_stderr);
-		saved_stderr = -1;
-	}
+	test_log_restore();
 }
 
 static void cleanup(void)
 {
-	char cmd[128];
-
-	log_restore();
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	(void)!system(cmd);
+	test_cleanup_dir(dir);
 }
 
 static const char *log_text(void)
 {
-	static char buf[65536];
-	ssize_t n;
-	int fd = open(logpath, O_RDONLY);
-
-	CHECK(fd >= 0);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return buf;
+	return test_read_file(logpath);
 }
 
 /* Poll the log for s, up to ms. Returns when it appeared, or 0. */
