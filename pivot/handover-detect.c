@@ -49,16 +49,10 @@ static bool is_fifo(const char *path)
 static int file_has(const char *path, const char *w1, const char *w2)
 {
 	char buf[16384], *line, *save = NULL;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int n = sysfs_read(path, buf, sizeof(buf));
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
 	if (n < 0)
-		return -EIO;
-	buf[n] = '\0';
+		return n;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (line[0] != '#' && strstr(line, w1) && strstr(line, w2))
 			return 1;

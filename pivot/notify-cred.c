@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "sysfs.h"
 
 #define CRED "vmm.notify_socket"
 
@@ -29,17 +30,10 @@ static int from_cmdline(const char *path, char *ret, size_t n)
 	static const char *const keys[] = { "systemd.set_credential=" CRED ":",
 					    "systemd.set-credential=" CRED ":" };
 	char buf[4096];
-	ssize_t len;
 	size_t k;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
+	if (sysfs_read(path, buf, sizeof(buf)) <= 0)
 		return -ENOENT;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return -ENOENT;
-	buf[len] = '\0';
 	for (k = 0; k < 2; k++) {
 		const char *p = buf;
 		while ((p = strstr(p, keys[k]))) {
