@@ -81,7 +81,10 @@ static void teardown_pass(struct run_state *rs, enum pass kind)
 			(void)dm_detach_all(s, lt, &changed, st);
 			(void)md_detach_all(s, lt, &changed, st);
 		}
-		if (!changed)
+		/* the last try's pass 0 only sees what the lazy detach freed;
+		 * pass 1, where every call gives up waiting (an external md
+		 * array is stopped without its mdmon's mark), always runs */
+		if (!changed && !(kind == PASS_LAST_TRY && pass == 0))
 			break;
 	}
 }
