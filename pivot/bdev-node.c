@@ -55,19 +55,29 @@ static int open_checked(const char *path, mode_t type, dev_t dev, int flags)
 	return fd;
 }
 
-/* A node of our own, unlinked once open so nothing is left behind. */
+/* A node of our own, unlinked once open so nothing is left behind. In
+ * /dev, or where /dev takes none (a devtmpfs mounted read-only, as some
+ * containers' is: its nodes for devices made since are missing too) in
+ * the root, which in stage 2 is our own tmpfs. */
 static int open_private(const char *tag, mode_t type, dev_t dev, int flags)
 {
+	static const char *const dirs[] = { "/dev", "" };
 	char path[PATH_MAX];
-	int fd;
+	int fd = -ENOENT;
+	size_t i;
 
-	snprintf(path, sizeof(path), "%s/.shutdownfs-%s-%u-%u", dev_dir, tag,
-		 major(dev), minor(dev));
-	(void)unlink(path);     /* a leftover of an earlier pass */
-	if (mknod(path, type | 0600, dev) < 0)
-		return -errno;
-	fd = open_checked(path, type, dev, flags);
-	(void)unlink(path);
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/.shutdownfs-%s-%u-%u", dirs[i], tag,
+			 major(dev), minor(dev));
+		(void)unlink(path);     /* a leftover of an earlier pass */
+		if (mknod(path, type | 0600, dev) < 0) {
+			fd = -errno;
+			continue;
+		}
+		fd = open_checked(path, type, dev, flags);
+		(void)unlink(path);
+		break;
+	}
 	return fd;
 }
 

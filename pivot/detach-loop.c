@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "blockgraph.h"
 #include "clock.h"
 #include "layers.h"
 #include "log.h"
@@ -81,25 +82,6 @@ static int loop_clear(const struct scope *s, const char *name, dev_t dev)
 	return spawn_call(loop_clear_child, &a, LOOP_TIMEOUT_MS, what);
 }
 
-static int loop_open(const char *name, dev_t dev, int flags)
-{
-	char node[64];
-	int fd;
-
-	snprintf(node, sizeof(node), "/dev/%s", name);
-	fd = open(node, flags);
-	if (fd < 0 && errno != EBUSY) {
-		/* no node (e.g. /dev not populated): make a private one */
-		snprintf(node, sizeof(node), "/dev/.shutdownfs-%s", name);
-		(void)unlink(node);
-		if (mknod(node, S_IFBLK | 0600, dev) < 0)
-			return -errno;
-		fd = open(node, flags);
-		(void)unlink(node);
-	}
-	return fd < 0 ? -errno : fd;
-}
-
 /* fenced (a child namespace): the device may be shared with the host, so
  * nothing of it may change unless it is wholly ours. O_EXCL fails with
  * EBUSY while anyone holds it claimed: a filesystem mounted in another
@@ -110,7 +92,7 @@ static int loop_clear_now(const char *name, dev_t dev, bool fenced)
 	struct loop_info64 before, after;
 	int fd, r;
 
-	fd = loop_open(name, dev, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (fenced ? O_EXCL : 0));
+	fd = bdev_open(name, dev, O_RDONLY | O_NONBLOCK | (fenced ? O_EXCL : 0));
 	if (fd < 0)
 		return fd;
 	if (fenced && sys_ioctl(fd, LOOP_GET_STATUS64, &before) < 0)

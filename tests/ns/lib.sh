@@ -84,11 +84,25 @@ rc_name() {
 	esac
 }
 
+# loops_of IMG: "N" of each loop device bound to IMG, read from sysfs
+# (losetup -j walks /dev, which lacks the nodes of devices made since boot
+# where nothing like udev makes them).
+loops_of() {
+	for _b in /sys/block/loop*; do
+		[ "$(cat "$_b/loop/backing_file" 2>/dev/null)" = "$1" ] && echo "${_b##*/loop}"
+	done
+	:
+}
+
 # ns_end: detach loops still bound to our images (only ours), remove $W.
 ns_end() {
 	while read -r img; do
-		losetup -j "$img" | cut -d: -f1 | while read -r dev; do
-			losetup -d "$dev" 2>/dev/null || :
+		for n in $(loops_of "$img"); do
+			mm=$(cat "/sys/block/loop$n/dev") || continue
+			rm -f "$W/lnode"
+			if mknod "$W/lnode" b "${mm%:*}" "${mm#*:}"; then
+				losetup -d "$W/lnode" 2>/dev/null || :
+			fi
 		done
 	done < "$W/images"
 	rm -rf "$W"
@@ -106,7 +120,7 @@ check_images_clean() {
 }
 check_loops_detached() {
 	while read -r img; do
-		[ -z "$(losetup -j "$img")" ] || { echo "loop still bound: $(losetup -j "$img")"; return 1; }
+		[ -z "$(loops_of "$img")" ] || { echo "loop still bound to $img: loop$(loops_of "$img")"; return 1; }
 	done < "$W/images"
 }
 # check_token IMG PATH: the file in the image holds $TOKEN (read with debugfs).
