@@ -302,7 +302,8 @@ _Noreturn void worker_main(struct run_state *rs, unsigned first)
 			rs->stats.timeouts++;
 			continue;
 		}
-		log_debug("phase %s", ph[i].name);
+		log_debug("phase %s, %llu us after stage 1 began", ph[i].name,
+			  (unsigned long long)(now_us() - rs->start_us));
 		ph[i].run(rs);
 	}
 	__atomic_store_n(&rs->phase, (int)n, __ATOMIC_RELEASE);
