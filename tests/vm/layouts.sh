@@ -8,19 +8,15 @@
 LAYOUT_MODULES="raid1 dm_thin_pool dm_snapshot dm_raid raid456 raid10 dm_integrity xfs btrfs
 dm_cache dm_cache_smq virtio_scsi sd_mod dm_multipath dm_service_time dm_round_robin nbd iscsi_tcp"
 LAYOUT_PKGS="thin-provisioning-tools xfsprogs btrfs-progs kexec-tools multipath-tools nbd-server
-nbd-client"
+nbd-client tgt open-iscsi"
 LAYOUT_TOOLS="/usr/sbin/integritysetup /usr/sbin/pdata_tools /usr/sbin/mkfs.xfs
 /usr/sbin/xfs_repair /usr/bin/btrfs /usr/sbin/mkfs.btrfs /usr/sbin/mdmon /usr/bin/kmod
-/usr/sbin/kexec /usr/sbin/multipath /usr/sbin/multipathd /usr/bin/nbd-server /usr/sbin/nbd-client"
+/usr/sbin/kexec /usr/sbin/multipath /usr/sbin/multipathd /usr/bin/nbd-server /usr/sbin/nbd-client
+/usr/sbin/tgtd /usr/sbin/tgtadm /usr/sbin/iscsid /usr/sbin/iscsiadm"
 # root-storage daemons started from the initramfs under a name that begins
 # with '@' (argv[0] and comm), the convention shutdownfs's kill spares
-LAYOUT_DAEMONS="/usr/sbin/multipathd /usr/bin/nbd-server /usr/sbin/nbd-client"
-# the iscsi layout's, only where the host has them: not installed by the
-# rig, because open-iscsi also puts iscsiadm in /usr/bin, which the unit
-# tier's hook tests cannot fence off (they SKIP); `sh tests/vm/run.sh
-# iscsi` after `apt-get install tgt open-iscsi`
-ISCSI_TOOLS="/usr/sbin/tgtd /usr/sbin/tgtadm /usr/sbin/iscsid /usr/sbin/iscsiadm"
-ISCSI_DAEMONS="/usr/sbin/tgtd /usr/sbin/iscsid"
+LAYOUT_DAEMONS="/usr/sbin/multipathd /usr/bin/nbd-server /usr/sbin/nbd-client /usr/sbin/tgtd
+/usr/sbin/iscsid"
 # parallel boots (layout setups, scenarios); 2 cores, one vCPU each
 VM_JOBS=${VM_JOBS:-2}
 LAYOUT_LIMIT=${LAYOUT_LIMIT:-900}
@@ -29,6 +25,7 @@ LAYOUT_LIMIT=${LAYOUT_LIMIT:-900}
 layout_spec() {
 	case $1 in
 	thin) echo "thin0:384M" ;;
+	thin1 | thin10 | thin100) echo "tn0:320M" ;;
 	raid5) echo "r5a:96M r5b:96M r5c:96M" ;;
 	raid10) echo "r10a:80M r10b:80M r10c:80M r10d:80M" ;;
 	lvmraid) echo "lra:192M lrb:192M" ;;
@@ -48,12 +45,9 @@ layout_spec() {
 
 layouts_box_inputs() {
 	printf '%s\n' "$LAYOUT_MODULES" "$LAYOUT_TOOLS" "$LAYOUT_DAEMONS"
-	for t in $ISCSI_TOOLS; do [ -x "$t" ] && echo "$t"; done
 	# shellcheck disable=SC2086 # a list of package names
 	dpkg-query -W -f '${Package}=${Version} ' $LAYOUT_PKGS kmod 2> /dev/null
 }
-
-iscsi_tools_here() { for t in $ISCSI_TOOLS; do [ -x "$t" ] || return 1; done; }
 
 # the layouts' tools and module lists in the toolbox
 layouts_box() { # BOX
@@ -65,10 +59,6 @@ layouts_box() { # BOX
 		add_link "$1" pdata_tools "/usr/sbin/$l"
 	done
 	for t in $LAYOUT_DAEMONS; do add_link "$1" "${t##*/}" "${t%/*}/@${t##*/}"; done
-	if iscsi_tools_here; then
-		for t in $ISCSI_TOOLS; do add_binary "$1" "$t"; done
-		for t in $ISCSI_DAEMONS; do add_link "$1" "${t##*/}" "${t%/*}/@${t##*/}"; done
-	fi
 	# libmultipath dlopen()s its path checkers and prioritizers from here
 	for so in /lib/multipath/*.so; do add_binary "$1" "$so"; done
 	mkdir -p "$1/etc/vmtest/mod"
@@ -108,8 +98,11 @@ layout_attach() { # LAYOUT FILE
 vd_letter() { echo abcdefghijklmnopqrstuvwxyz | cut -c $(($1 + 1)); }
 
 layout_hash() {
+	# thinN's functions are thin.sh's
+	case $1 in thin?*) shared=$VMSRC/guest/layouts/thin.sh ;; *) shared="" ;; esac
+	# shellcheck disable=SC2086 # $shared: one path or none
 	inputs_hash "$(cat "$ROOTIMG.stamp")" "$VMSRC/guest/init" "$VMSRC/guest/layouts/common.sh" \
-		"$VMSRC/guest/layouts/$1.sh" "$VMSRC/guest/sysfs-graph" "$(layout_spec "$1")"
+		"$VMSRC/guest/layouts/$1.sh" $shared "$VMSRC/guest/sysfs-graph" "$(layout_spec "$1")"
 }
 
 # one setup boot builds the layout's pristine disks; the graphs it recorded
@@ -161,20 +154,13 @@ layout_ready() { stamp_ok "$VM/layouts/$1" "$(layout_hash "$1")"; }
 
 # build the given layouts, VM_JOBS at a time; a failed one stays unbuilt
 layouts_prepare() { # NAME...
-	pids=""
+	# shellcheck disable=SC2034 # read by pool_drain (lib.sh)
+	POOL_ENDED=:
 	for l; do
 		layout_ready "$l" && continue
-		layout_build "$l" &
-		pids="$pids $!"
-		# shellcheck disable=SC2086 # a list of pids
-		set -- $pids
-		if [ $# -ge "$VM_JOBS" ]; then
-			wait "$1" || :
-			shift
-			pids="$*"
-		fi
+		pool_start "layout-$l" layout_build "$l"
 	done
-	for p in $pids; do wait "$p" || :; done
+	pool_drain 1
 }
 
 # the kernel and initramfs on a small ext4 disk for the kexec scenario: the

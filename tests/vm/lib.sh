@@ -83,11 +83,58 @@ tree_hash() {
 stamp_ok() { [ -f "$1.stamp" ] && [ "$(cat "$1.stamp")" = "$2" ]; }
 stamp_set() { printf '%s\n' "$2" > "$1.stamp"; }
 
+# --- a pool of VM_JOBS background jobs ---------------------------------------
+
+# pool_start NAME CMD...: run CMD in the background once fewer than VM_JOBS
+# jobs of the pool run. Jobs are collected in the order they end, not the
+# order they started, so a long one does not idle the other slots; each
+# ended one is handed to the function named by POOL_ENDED (with its NAME).
+# A job's end is its marker file: a shell does not reap a background child
+# until it waits for it, so kill -0 alone would see a zombie as running.
+POOL=""
+POOL_ENDED=:
+pool_start() { # NAME CMD...
+	_pn=$1
+	shift
+	pool_drain "$VM_JOBS"
+	mkdir -p "$VM/pool"
+	rm -f "$VM/pool/$_pn"
+	("$@"; : > "$VM/pool/$_pn") &
+	POOL="$POOL $_pn:$!"
+}
+
+# pool_drain N: collect ended jobs until fewer than N run (1: all of them)
+pool_drain() {
+	_pmax=$1
+	while :; do
+		# shellcheck disable=SC2086 # a list of NAME:PID words
+		set -- $POOL
+		[ $# -ge "$_pmax" ] || return 0
+		_pend=""
+		for _pj; do
+			if [ -f "$VM/pool/${_pj%%:*}" ] || ! kill -0 "${_pj#*:}" 2> /dev/null; then
+				_pend=$_pj
+				break
+			fi
+		done
+		if [ -z "$_pend" ]; then
+			sleep 1
+			continue
+		fi
+		wait "${_pend#*:}" || :
+		POOL=$(for _pj; do [ "$_pj" = "$_pend" ] || printf ' %s' "$_pj"; done)
+		"$POOL_ENDED" "${_pend%%:*}"
+	done
+}
+
 # --- kernel -----------------------------------------------------------------
 
 # apt-get/apt-cache for the kernel's suite: the host's own state, or a
 # separate one under $VM/apt holding only that suite's index (never the
-# host's sources, never a wildcard: packages are asked for by exact name)
+# host's sources, never a wildcard: packages are asked for by exact name).
+# As root, not as apt's _apt sandbox user: that one cannot write under the
+# build tree, nor in a /tmp that lost its sticky mode (it then fails to
+# check the suite's signature: "Couldn't create temporary file").
 kapt() {
 	tool=$1
 	shift
@@ -95,7 +142,7 @@ kapt() {
 	case $VM in /*) a=$VM/apt ;; *) a=$VMTOP/$VM/apt ;; esac
 	"$tool" -o Dir::State="$a/state" -o Dir::State::status=/dev/null \
 		-o Dir::Etc::SourceList="$a/sources.list" -o Dir::Etc::SourceParts=/dev/null \
-		-o Dir::Cache="$a/cache" -o Debug::NoLocking=1 "$@"
+		-o Dir::Cache="$a/cache" -o Debug::NoLocking=1 -o APT::Sandbox::User=root "$@"
 }
 
 kapt_updated() {
@@ -225,7 +272,12 @@ add_modules() {
 modules_xz() {
 	m=$1/lib/modules/$KVER
 	ko=$(cd "$m" && find . -name softdog.ko | head -n 1)
-	[ -n "$ko" ] || die "no softdog.ko in $m"
+	if [ -z "$ko" ]; then
+		# a kernel whose modules are compressed already (6.12: .ko.xz):
+		# there the softdog scenario is the compressed case
+		[ -z "$(cd "$m" && find . -name 'softdog.ko.*')" ] || return 0
+		die "no softdog.ko in $m"
+	fi
 	ko=${ko#./}
 	t=$VM/work/modxz
 	rm -rf "$t"

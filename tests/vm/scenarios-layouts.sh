@@ -6,7 +6,7 @@
 
 # shellcheck disable=SC2034 # read by run.sh
 LAYOUT_SCENARIOS="thin raid5 raid10 lvmraid integrity integrity_md xfs_lul btrfs_luks cache kexec
-mpath nbd imsm fixtures"
+mpath nbd iscsi imsm fixtures"
 
 # the layouts the given scenarios boot
 scenario_layouts() { # SCENARIO...
@@ -165,15 +165,9 @@ sc_nbd() {
 }
 
 # root on LVM on an iSCSI LUN served by @tgtd in the guest, logged in
-# through @iscsid (not in LAYOUT_SCENARIOS: it needs tgt and open-iscsi on
-# the host, which the rig does not install; see layouts.sh): both spared; the root's LV removed before the
+# through @iscsid: both spared; the root's LV removed before the
 # post-teardown hook logs out; the check judges the fs inside the exported image
 sc_iscsi() {
-	if ! iscsi_tools_here; then
-		why "tgt and open-iscsi are not installed (not in ALL: see ISCSI_TOOLS in layouts.sh)"
-		report iscsi
-		return 0
-	fi
 	layout_case iscsi iscsi || return 0
 	expect_log 'vmtest: iscsi: logged in' "the initramfs did not log in to the target"
 	for d in @tgtd @iscsid; do
@@ -273,26 +267,21 @@ sc_fixtures() {
 scenarios_run() { # SCENARIO...
 	mkdir -p "$VM/out"
 	: > "$VM/out/seconds"
-	queue=""
+	POOL_ENDED=scenario_collect
 	for s; do
-		s=$(echo "$s" | tr - _)
-		# (expect_within has a t0 of its own)
-		(sc_t0=$(date +%s); "sc_$s"; echo "$s $(($(date +%s) - sc_t0))" >> "$VM/out/seconds") \
-			> "$VM/out/$s" 2> "$VM/out/$s.err" &
-		queue="$queue $s:$!"
-		# shellcheck disable=SC2086 # a list of words
-		set -- $queue
-		while [ $# -ge "$VM_JOBS" ]; do
-			scenario_collect "$1"
-			shift
-		done
-		queue="$*"
+		pool_start "sc-$(echo "$s" | tr - _)" scenario_one "$(echo "$s" | tr - _)"
 	done
-	for q in $queue; do scenario_collect "$q"; done
+	pool_drain 1
 }
 
-scenario_collect() { # NAME:PID
-	wait "${1#*:}" || :
-	cat "$VM/out/${1%%:*}.err" >&2
-	cat "$VM/out/${1%%:*}"
+# (expect_within has a t0 of its own)
+scenario_one() { # NAME
+	sc_t0=$(date +%s)
+	"sc_$1" > "$VM/out/$1" 2> "$VM/out/$1.err"
+	echo "$1 $(($(date +%s) - sc_t0))" >> "$VM/out/seconds"
+}
+
+scenario_collect() { # sc-NAME
+	cat "$VM/out/${1#sc-}.err" >&2
+	cat "$VM/out/${1#sc-}"
 }

@@ -49,3 +49,37 @@ lay_thin_check() {
 	judge_fs /dev/mapper/vg0-data data no
 	judge_fs /dev/mapper/vg0-data_snap data_snap no
 }
+
+# thinN (thin1, thin10, thin100; bench/vm-thin.sh): one thin pool holding
+# the root and N-1 more thin LVs, and a thin snapshot of each, all active
+# in the run boot: 2N thin devices on the pool. Check: thin_check, the root.
+thin_n_setup() { # N
+	part_disk /dev/vda one || fatal "partition vda"
+	must pvcreate -q /dev/vda1
+	must vgcreate -q vg0 /dev/vda1
+	must lvcreate -q -y -L 224M --poolmetadatasize 8M -T vg0/pool
+	must lvcreate -q -y -V 192M -T vg0/pool -n root
+	populate /dev/mapper/vg0-root root
+	must lvcreate -q -y -s -n root_snap vg0/root
+	i=1
+	while [ "$i" -lt "$1" ]; do
+		must lvcreate -q -y -V 16M -T vg0/pool -n "t$i"
+		must lvcreate -q -y -s -n "t${i}_snap" "vg0/t$i"
+		i=$((i + 1))
+	done
+	log "thin$1: $(lvs --noheadings -o lv_name vg0 | wc -l) LVs"
+	must vgchange -q -an vg0
+}
+
+thin_n_check() {
+	tc=false
+	if lvchange -q -ay -y vg0/pool_tmeta > /dev/null 2>&1 &&
+		thin_check /dev/mapper/vg0-pool_tmeta > /tmp/tc.log 2>&1; then
+		tc=true
+	fi
+	lvchange -q -an vg0/pool_tmeta > /dev/null 2>&1
+	verdict_add thin_check "$tc"
+	[ "$tc" = true ] || note "thin_check-failed"
+	lay_thin_open
+	judge_fs /dev/mapper/vg0-root root yes
+}
