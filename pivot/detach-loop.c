@@ -136,11 +136,12 @@ int loop_detach_all(const struct scope *s, bool last_try, bool *changed, struct 
 	char path[300];
 	DIR *d;
 	struct dirent *de;
+	int left = 0;
 
 	snprintf(path, sizeof(path), "%s/class/block", s->sysfs);
 	d = opendir(path);
 	if (!d)
-		return 0;
+		return -errno;
 	while ((de = readdir(d))) {
 		char backing[PATH_MAX], label[LAYER_NAME_MAX];
 		uint64_t t0;
@@ -165,18 +166,22 @@ int loop_detach_all(const struct scope *s, bool last_try, bool *changed, struct 
 			continue;
 		}
 		attached_add(dev);
-		if (sysfs_has_holders(s->sysfs, de->d_name) || sysfs_dev_mounted(s, dev))
+		if (sysfs_has_holders(s->sysfs, de->d_name) || sysfs_dev_mounted(s, dev)) {
+			left++;
 			continue;
+		}
 		t0 = now_ms();
 		r = loop_clear(s, de->d_name, dev);
 		if (r == -EBUSY && !s->whole_machine) {
 			log_msg(last_try ? LOG_LVL_WARN : LOG_LVL_DEBUG, "%s (%s): in use outside "
 				"this namespace, left alone", de->d_name, backing);
+			left++;
 			continue;
 		}
 		if (r < 0 && r != -ENXIO) {
 			log_msg(last_try ? LOG_LVL_ERR : LOG_LVL_DEBUG, "%s (%s): LOOP_CLR_FD: %s",
 				de->d_name, backing, strerror(-r));
+			left++;
 			continue;
 		}
 		if (!loop_attached(s, de->d_name)) {
@@ -186,10 +191,12 @@ int loop_detach_all(const struct scope *s, bool last_try, bool *changed, struct 
 			snprintf(label, sizeof(label), "%s (%s)", de->d_name, backing);
 			layers_note_run("loop", label, "detached", now_ms() - t0);
 			(void)attached_has(dev, true);
-		} else if (last_try) {
-			log_err("%s (%s): still open, autoclear set", de->d_name, backing);
+		} else {
+			left++;
+			if (last_try)
+				log_err("%s (%s): still open, autoclear set", de->d_name, backing);
 		}
 	}
 	closedir(d);
-	return 0;
+	return left;
 }

@@ -1,10 +1,13 @@
 /* spawn.c — fork/wait with a deadline: a call stuck on a dead device blocks
- * a child, never PID 1. Polls with backoff, no fixed sleeps. */
+ * a child, never PID 1. Waits on the child's pidfd, which wakes at its exit;
+ * without one (before Linux 5.3), polls with backoff. No fixed sleeps. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,7 +87,7 @@ int spawn_call(int (*fn)(void *), void *arg, unsigned timeout_ms, const char *wh
 {
 	uint64_t end;
 	unsigned step = 1;
-	int st;
+	int st, pfd;
 	pid_t pid;
 
 	if (stuck_has(what)) {
@@ -108,9 +111,11 @@ int spawn_call(int (*fn)(void *), void *arg, unsigned timeout_ms, const char *wh
 	}
 	/* the keeper marks it stuck should this worker be abandoned meanwhile */
 	inflight_set(what);
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	end = now_ms() + timeout_ms;
 	for (;;) {
 		pid_t w = waitpid(pid, &st, WNOHANG | WUNTRACED);
+		uint64_t now, rest;
 
 		if (w == pid && WIFSTOPPED(st)) {
 			/* a hook's kill -STOP -1 must not cost the whole timeout */
@@ -121,23 +126,41 @@ int spawn_call(int (*fn)(void *), void *arg, unsigned timeout_ms, const char *wh
 			break;
 		if (w < 0 && errno != EINTR) {
 			inflight_set(NULL);
+			if (pfd >= 0)
+				close(pfd);
 			return -ECHILD;
 		}
-		if (now_ms() >= end) {
+		now = now_ms();
+		if (now >= end) {
 			/* a child in D state ignores SIGKILL until the I/O ends;
 			 * the reaper collects it if it ever does */
 			(void)kill(pid, SIGKILL);
 			stuck_add(what);
 			state()->stats.timeouts++;
 			inflight_set(NULL);
+			if (pfd >= 0)
+				close(pfd);
 			log_warn("%s: no answer after %u ms, leaving it behind", what, timeout_ms);
 			return SPAWN_TIMEOUT;
 		}
-		sleep_ms(step);
-		if (step < 20)
-			step *= 2;
+		rest = end - now;
+		if (pfd >= 0) {
+			/* wakes at the exit; a stop is looked for every 20 ms */
+			struct pollfd p = { .fd = pfd, .events = POLLIN };
+
+			if (poll(&p, 1, (int)(rest < 20 ? rest : 20)) < 0 && errno != EINTR) {
+				close(pfd);
+				pfd = -1;
+			}
+		} else {
+			sleep_ms(rest < step ? (unsigned)rest : step);
+			if (step < 20)
+				step *= 2;
+		}
 	}
 	inflight_set(NULL);
+	if (pfd >= 0)
+		close(pfd);
 	if (WIFEXITED(st))
 		return -WEXITSTATUS(st);
 	return -EINTR;

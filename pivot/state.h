@@ -43,6 +43,7 @@ struct run_state {
 	bool scope_ready;
 	bool ramfs_ready;               /* the worker pivoted into the ramfs */
 	bool crypt_known;               /* crypt_left was counted by the last phase */
+	bool nothing_left;              /* the device teardown left nothing of ours */
 	bool summary_done;
 	bool cfg_loaded;                /* file and kernel command line read */
 	int watchdog_fd;                /* kept across the re-exec; -1 none */

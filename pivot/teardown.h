@@ -1,9 +1,11 @@
 /* teardown.h — native teardown of the block stack, one file per device kind.
  * Each *_detach_all() walks the devices in scope, removes those that nothing
  * holds and nothing mounts, counts what it removed into st, sets *changed
- * when sysfs shows a device gone, and never stops early. last_try raises the
- * log level so only real leftovers show as errors. main.c runs them in a
- * fixpoint loop together with the unmount pass. */
+ * when sysfs shows a device gone, and never stops early. It returns how many
+ * of ours it left, or -errno when it could not look: 0 is a promise that
+ * nothing of its kind is left. last_try raises the log level so only real
+ * leftovers show as errors. worker.c runs them in a fixpoint loop together
+ * with the unmount pass, which returns the same count for mounts. */
 #ifndef TEARDOWN_H
 #define TEARDOWN_H
 

@@ -222,7 +222,7 @@ int umount_pass(const struct scope *s, bool *changed, struct stats *st)
 	size_t i;
 
 	if (n <= 0)
-		return 0;
+		return n;
 	layers_unmount_started();
 	res = targets_apply(&ts, UMOUNT_OP_UMOUNT, 0, true);
 	for (i = 0; res && i < ts.n; i++) {

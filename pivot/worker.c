@@ -63,8 +63,16 @@ enum pass {
 	PASS_LAST_TRY,          /* and every leftover named as an error */
 };
 
+/* What a pass left (each step's count of what it did not take down), or
+ * unknown (-1) once a step could not count. */
+static int tally(int left, int r)
+{
+	return left < 0 || r < 0 ? -1 : left + r;
+}
+
 /* One fixpoint: repeated while a pass changes what sysfs and the mount
- * table show. */
+ * table show, and something of ours is left: a pass over nothing would
+ * only read the tables again (each read costs tens of ms under TCG). */
 static void teardown_pass(struct run_state *rs, enum pass kind)
 {
 	const struct scope *s = scope_get(rs);
@@ -73,14 +81,18 @@ static void teardown_pass(struct run_state *rs, enum pass kind)
 
 	for (pass = 0; pass < PASS_MAX; pass++) {
 		bool changed = false, lt = kind == PASS_LAST_TRY && pass > 0;
+		int left = 0;
 
-		(void)umount_pass(s, &changed, st);
-		(void)swap_detach_all(s, lt, &changed, st);
-		(void)loop_detach_all(s, lt, &changed, st);
+		left = tally(left, umount_pass(s, &changed, st));
+		left = tally(left, swap_detach_all(s, lt, &changed, st));
+		left = tally(left, loop_detach_all(s, lt, &changed, st));
 		if (kind != PASS_UNMOUNT) {
-			(void)dm_detach_all(s, lt, &changed, st);
-			(void)md_detach_all(s, lt, &changed, st);
+			left = tally(left, dm_detach_all(s, lt, &changed, st));
+			left = tally(left, md_detach_all(s, lt, &changed, st));
+			rs->nothing_left = left == 0;
 		}
+		if (left == 0)
+			break;
 		/* the last try's pass 0 only sees what the lazy detach freed;
 		 * pass 1, where every call gives up waiting (an external md
 		 * array is stopped without its mdmon's mark), always runs */
@@ -179,7 +191,9 @@ static void ph_busy(struct run_state *rs)
 	(void)umount_finish(scope_get(rs), &rs->stats);
 	if (rs->stage == STAGE_FALLBACK)
 		root_read_only(&rs->stats);
-	teardown_pass(rs, PASS_LAST_TRY);
+	/* after a teardown that left nothing, the last try would find nothing */
+	if (!rs->nothing_left || rs->stage == STAGE_FALLBACK)
+		teardown_pass(rs, PASS_LAST_TRY);
 	umount_released(&rs->stats);
 }
 
