@@ -89,8 +89,10 @@ stamp_set() { printf '%s\n' "$2" > "$1.stamp"; }
 # jobs of the pool run. Jobs are collected in the order they end, not the
 # order they started, so a long one does not idle the other slots; each
 # ended one is handed to the function named by POOL_ENDED (with its NAME).
-# A job's end is its marker file: a shell does not reap a background child
-# until it waits for it, so kill -0 alone would see a zombie as running.
+# A job's end is its marker file, written by its EXIT trap (so a job that
+# dies through `die` ends too), or its process gone or a zombie: a shell
+# need not reap a background child before it waits for it, so kill -0
+# alone could see a zombie as running.
 POOL=""
 POOL_ENDED=:
 pool_start() { # NAME CMD...
@@ -99,7 +101,7 @@ pool_start() { # NAME CMD...
 	pool_drain "$VM_JOBS"
 	mkdir -p "$VM/pool"
 	rm -f "$VM/pool/$_pn"
-	("$@"; : > "$VM/pool/$_pn") &
+	(trap ': > "$VM/pool/$_pn"' EXIT; "$@") &
 	POOL="$POOL $_pn:$!"
 }
 
@@ -112,7 +114,8 @@ pool_drain() {
 		[ $# -ge "$_pmax" ] || return 0
 		_pend=""
 		for _pj; do
-			if [ -f "$VM/pool/${_pj%%:*}" ] || ! kill -0 "${_pj#*:}" 2> /dev/null; then
+			if [ -f "$VM/pool/${_pj%%:*}" ] || ! kill -0 "${_pj#*:}" 2> /dev/null ||
+				[ "$(cut -d' ' -f3 "/proc/${_pj#*:}/stat" 2> /dev/null)" = Z ]; then
 				_pend=$_pj
 				break
 			fi
