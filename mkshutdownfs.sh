@@ -772,6 +772,16 @@ copy_template() {
 	done <"$work/template"
 }
 
+# Directories nothing went into. The run makes the few it needs itself
+# (/oldroot, /proc, /sys, /dev, /run, /tmp); every directory left in the
+# skeleton is read from the root device at each shutdown, through whatever
+# dm-crypt and md are under it. An exitrd keeps the template whole:
+# systemd-shutdown pivots into it as it is, and it lives in /run.
+prune_empty_dirs() {
+	[ "$exitrd" -eq 0 ] || return 0
+	find "$new" -mindepth 1 -type d -empty -delete
+}
+
 # What the run's safety check demands: root-owned, nothing group/world-
 # writable, no setuid/setgid.
 harden() {
@@ -959,6 +969,7 @@ build() {
 		process_elf_queue
 	fi
 	fix_ld_conf
+	prune_empty_dirs
 	fail_at build
 	harden "$new"
 	write_manifest "$new"
