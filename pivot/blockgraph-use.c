@@ -305,7 +305,8 @@ unsigned blockgraph_left(const struct scope *s, bool log_left)
 	struct blockgraph g;
 	unsigned i, left = 0;
 
-	if (blockgraph_load(&g, s) < 0)
+	/* nothing of the removable kinds in sysfs: no graph to read */
+	if (blockgraph_census(s->sysfs) == 0 || blockgraph_load(&g, s) < 0)
 		return 0;
 	for (i = 0; i < g.n; i++) {
 		const struct bdev *d = &g.devs[i];

@@ -216,6 +216,30 @@ int blockgraph_read(struct blockgraph *g, const char *sysfs)
 	return 0;
 }
 
+int blockgraph_census(const char *sysfs)
+{
+	char path[PATH_MAX], buf[8];
+	struct dirent *de;
+	int bits = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/class/block", sysfs);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (strncmp(de->d_name, "dm-", 3) == 0)
+			bits |= BDEV_MAYBE_DM;
+		else if (strncmp(de->d_name, "md", 2) == 0)
+			bits |= BDEV_MAYBE_MD;
+		else if (strncmp(de->d_name, "loop", 4) == 0 && !(bits & BDEV_MAYBE_LOOP) &&
+			 bdev_attr(sysfs, de->d_name, "loop/backing_file", buf, sizeof(buf)) != -ENOENT)
+			bits |= BDEV_MAYBE_LOOP;
+	}
+	closedir(dir);
+	return bits;
+}
+
 void blockgraph_free(struct blockgraph *g)
 {
 	unsigned i;
@@ -228,6 +252,24 @@ void blockgraph_free(struct blockgraph *g)
 	mounts_free(g->mounts, g->nmounts);
 	free(g->swaps);
 	memset(g, 0, sizeof(*g));
+}
+
+void blockgraph_forget(struct blockgraph *g, int i)
+{
+	unsigned s, h;
+
+	for (s = 0; s < g->devs[i].nslaves; s++) {
+		struct bdev *under = &g->devs[g->devs[i].slaves[s]];
+
+		for (h = 0; h < under->nholders; h++)
+			if (under->holders[h] == i) {
+				memmove(&under->holders[h], &under->holders[h + 1],
+					(under->nholders - h - 1) * sizeof(under->holders[0]));
+				under->nholders--;
+				break;
+			}
+	}
+	g->devs[i].nslaves = 0;
 }
 
 int blockgraph_find(const struct blockgraph *g, const char *name)

@@ -69,6 +69,18 @@ int blockgraph_read(struct blockgraph *g, const char *sysfs);
 void blockgraph_free(struct blockgraph *g);
 int blockgraph_find(const struct blockgraph *g, const char *name);
 int blockgraph_find_dev(const struct blockgraph *g, dev_t dev);
+/* Device i is gone: the devices under it no longer list it as a holder, so
+ * later steps on the same graph do not see them as held by it. */
+void blockgraph_forget(struct blockgraph *g, int i);
+/* A first look at sysfs/class/block by name alone: the kinds of device the
+ * native teardown removes that may be there. dm disks are always dm-N and md
+ * arrays mdN (partitions included: a maybe), a loop counts only when bound.
+ * A bit left clear is a promise that no device of that kind exists; a bit set
+ * only a maybe, for blockgraph_read() to decide. Returns the bits or -errno. */
+#define BDEV_MAYBE_DM 1
+#define BDEV_MAYBE_MD 2
+#define BDEV_MAYBE_LOOP 4
+int blockgraph_census(const char *sysfs);
 /* sysfs/class/block/NAME is gone, or now carries another device number. */
 bool bdev_gone(const char *sysfs, const struct bdev *d);
 /* Re-read one attribute, e.g. "md/array_state", into buf. */

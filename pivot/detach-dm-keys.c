@@ -118,6 +118,10 @@ int dm_crypt_left(const struct scope *s)
 	int *shared, r;
 	struct keys_arg a = { s, NULL };
 
+	/* no dm disk at all: nothing to ask, and no child to ask it */
+	r = blockgraph_census(s->sysfs);
+	if (r >= 0 && !(r & BDEV_MAYBE_DM))
+		return 0;
 	/* a shared page carries the answer back from the bounded child */
 	shared = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared == MAP_FAILED) {

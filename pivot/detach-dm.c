@@ -253,47 +253,76 @@ static bool dm_remove_one(const struct scope *s, struct blockgraph *g, int i, in
 	return false;
 }
 
-int dm_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st)
+int dm_detach_graph(const struct scope *s, struct blockgraph *g, const int *order, unsigned n,
+		    bool last_try, bool *changed, struct stats *st)
 {
-	struct blockgraph g;
-	int *order;
-	unsigned n, k, left = 0;
+	unsigned k, left = 0;
 	uint64_t busy_end;
-	int ctl, r;
+	int ctl;
 
-	r = blockgraph_load_ordered(&g, s, &order, &n);
-	if (r < 0) {
-		log_msg(last_try ? LOG_LVL_ERR : LOG_LVL_WARN, "read %s/class/block: %s",
-			s->sysfs, strerror(-r));
-		return r;
-	}
 	for (k = 0; k < n; k++)
-		left += g.devs[order[k]].kind == BDEV_DM;
-	if (!left) {
-		free(order);
-		blockgraph_free(&g);
+		left += g->devs[order[k]].kind == BDEV_DM;
+	if (!left)
 		return 0;
-	}
 	ctl = dm_control_open(s->sysfs);
 	if (ctl < 0) {
 		log_msg(last_try ? LOG_LVL_ERR : LOG_LVL_WARN,
 			"open device-mapper control: %s, %u devices left", strerror(-ctl), left);
-		free(order);
-		blockgraph_free(&g);
 		return (int)left;
 	}
 	busy_end = now_ms() + DM_BUSY_BUDGET_MS;
 	for (k = 0; k < n; k++) {
-		if (g.devs[order[k]].kind != BDEV_DM)
+		if (g->devs[order[k]].kind != BDEV_DM)
 			continue;
-		if (dm_remove_one(s, &g, order[k], ctl, last_try, busy_end)) {
+		if (dm_remove_one(s, g, order[k], ctl, last_try, busy_end)) {
+			blockgraph_forget(g, order[k]);
 			st->dm++;
 			*changed = true;
 			left--;
 		}
 	}
 	close(ctl);
+	return (int)left;
+}
+
+static int graph_load(const struct scope *s, bool last_try, struct blockgraph *g, int **order,
+		      unsigned *n)
+{
+	int r = blockgraph_load_ordered(g, s, order, n);
+
+	if (r < 0)
+		log_msg(last_try ? LOG_LVL_ERR : LOG_LVL_WARN, "read %s/class/block: %s",
+			s->sysfs, strerror(-r));
+	return r;
+}
+
+int dm_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st)
+{
+	struct blockgraph g;
+	int *order, r;
+	unsigned n;
+
+	r = graph_load(s, last_try, &g, &order, &n);
+	if (r < 0)
+		return r;
+	r = dm_detach_graph(s, &g, order, n, last_try, changed, st);
 	free(order);
 	blockgraph_free(&g);
-	return (int)left;
+	return r;
+}
+
+int devices_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st)
+{
+	struct blockgraph g;
+	int *order, r, dm, md;
+	unsigned n;
+
+	r = graph_load(s, last_try, &g, &order, &n);
+	if (r < 0)
+		return r;
+	dm = dm_detach_graph(s, &g, order, n, last_try, changed, st);
+	md = md_detach_graph(s, &g, order, n, last_try, changed, st);
+	free(order);
+	blockgraph_free(&g);
+	return dm < 0 || md < 0 ? -1 : dm + md;
 }

@@ -203,13 +203,35 @@ static bool md_stop_one(const struct scope *s, const struct blockgraph *g, int i
 	return false;
 }
 
+int md_detach_graph(const struct scope *s, struct blockgraph *g, const int *order, unsigned n,
+		    bool last_try, bool *changed, struct stats *st)
+{
+	unsigned k, left = 0, budget;
+	uint64_t clean_end, busy_end, t0 = now_ms();
+
+	budget = clean_spent_ms >= MD_CLEAN_TOTAL_MS ? 0 : MD_CLEAN_TOTAL_MS - clean_spent_ms;
+	clean_end = now_ms() + (budget < MD_CLEAN_BUDGET_MS ? budget : MD_CLEAN_BUDGET_MS);
+	busy_end = now_ms() + MD_BUSY_BUDGET_MS;
+	for (k = 0; k < n; k++) {
+		if (g->devs[order[k]].kind != BDEV_MD)
+			continue;
+		left++;
+		if (md_stop_one(s, g, order[k], last_try, clean_end, busy_end)) {
+			blockgraph_forget(g, order[k]);
+			st->md++;
+			*changed = true;
+			left--;
+		}
+	}
+	clean_spent_ms += (unsigned)(now_ms() - t0);
+	return (int)left;
+}
+
 int md_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st)
 {
 	struct blockgraph g;
-	int *order;
-	unsigned n, k, left = 0, budget;
-	uint64_t clean_end, busy_end, t0 = now_ms();
-	int r;
+	int *order, r;
+	unsigned n;
 
 	r = blockgraph_load_ordered(&g, s, &order, &n);
 	if (r < 0) {
@@ -217,21 +239,8 @@ int md_detach_all(const struct scope *s, bool last_try, bool *changed, struct st
 			s->sysfs, strerror(-r));
 		return r;
 	}
-	budget = clean_spent_ms >= MD_CLEAN_TOTAL_MS ? 0 : MD_CLEAN_TOTAL_MS - clean_spent_ms;
-	clean_end = now_ms() + (budget < MD_CLEAN_BUDGET_MS ? budget : MD_CLEAN_BUDGET_MS);
-	busy_end = now_ms() + MD_BUSY_BUDGET_MS;
-	for (k = 0; k < n; k++) {
-		if (g.devs[order[k]].kind != BDEV_MD)
-			continue;
-		left++;
-		if (md_stop_one(s, &g, order[k], last_try, clean_end, busy_end)) {
-			st->md++;
-			*changed = true;
-			left--;
-		}
-	}
-	clean_spent_ms += (unsigned)(now_ms() - t0);
+	r = md_detach_graph(s, &g, order, n, last_try, changed, st);
 	free(order);
 	blockgraph_free(&g);
-	return (int)left;
+	return r;
 }

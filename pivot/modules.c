@@ -1,6 +1,7 @@
 /* modules.c — libkmod glue, stage 1: load what later steps need (softdog,
  * `preload`) while /lib/modules of the old root is still reachable. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,7 +37,11 @@ static int kmod_refuse_install(struct kmod_module *m, const char *cmdline, void 
 	return -EPERM;
 }
 
-static struct kmod_ctx *kmod_open(void)
+/* many: several lookups to come. The indexes are mapped once for them; a
+ * single lookup by name opens only modules.dep.bin and modules.builtin.bin
+ * itself, where mapping all of them would read four more files from the
+ * old root (tens of ms through dm-crypt under TCG). */
+static struct kmod_ctx *kmod_open(bool many)
 {
 	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
 
@@ -47,7 +52,8 @@ static struct kmod_ctx *kmod_open(void)
 	kmod_set_log_fn(ctx, kmod_log, NULL);
 	kmod_set_log_priority(ctx, log_is_verbose() ? LOG_LVL_INFO : LOG_LVL_WARN);
 	/* without the indexes lookups are slower, not wrong */
-	(void)kmod_load_resources(ctx);
+	if (many)
+		(void)kmod_load_resources(ctx);
 	return ctx;
 }
 
@@ -90,7 +96,7 @@ static int modules_load_ctx(struct kmod_ctx *ctx, const char *name)
 
 int modules_load(const char *name)
 {
-	struct kmod_ctx *ctx = kmod_open();
+	struct kmod_ctx *ctx = kmod_open(false);
 	int r;
 
 	if (!ctx)
@@ -108,7 +114,7 @@ int modules_preload(const struct config *c)
 
 	if (!c->npreload)
 		return 0;
-	ctx = kmod_open();
+	ctx = kmod_open(c->npreload > 1);
 	if (!ctx)
 		return (int)c->npreload;
 	for (i = 0; i < c->npreload; i++)

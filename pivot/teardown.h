@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 
+#include "blockgraph.h"
 #include "shutdownfs.h"
 #include "scope.h"
 
@@ -18,6 +19,10 @@
  * (I/O to a suspended device blocks every sync and umount). */
 int dm_resume_all(const struct scope *s);
 int dm_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st);
+/* The same on a graph already loaded and ordered (blockgraph_load_ordered);
+ * what it removes is forgotten in g (blockgraph_forget). */
+int dm_detach_graph(const struct scope *s, struct blockgraph *g, const int *order, unsigned n,
+		    bool last_try, bool *changed, struct stats *st);
 /* detach-dm-keys.c: dm mappings in scope that may still hold a key: a
  * CRYPT- uuid (cryptsetup's), or a `crypt` target in the live or inactive
  * table (DM_TABLE_STATUS; `dmsetup create` sets no uuid). Runs in a bounded
@@ -27,6 +32,11 @@ int dm_detach_all(const struct scope *s, bool last_try, bool *changed, struct st
 int dm_crypt_left(const struct scope *s);
 /* detach-md.c */
 int md_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st);
+int md_detach_graph(const struct scope *s, struct blockgraph *g, const int *order, unsigned n,
+		    bool last_try, bool *changed, struct stats *st);
+/* dm, then md, on one read of the graph: the device half of a pass (each
+ * graph read costs tens of ms under TCG). Returns what the two left. */
+int devices_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st);
 /* detach-loop.c: note the loops in scope attached now, so that those that
  * go away later (autoclear after their unmount) are counted too. */
 void loop_note_attached(const struct scope *s);

@@ -87,8 +87,7 @@ static void teardown_pass(struct run_state *rs, enum pass kind)
 		left = tally(left, swap_detach_all(s, lt, &changed, st));
 		left = tally(left, loop_detach_all(s, lt, &changed, st));
 		if (kind != PASS_UNMOUNT) {
-			left = tally(left, dm_detach_all(s, lt, &changed, st));
-			left = tally(left, md_detach_all(s, lt, &changed, st));
+			left = tally(left, devices_detach_all(s, lt, &changed, st));
 			rs->nothing_left = left == 0;
 		}
 		if (left == 0)

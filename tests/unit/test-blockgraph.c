@@ -204,6 +204,51 @@ static void test_why_busy(void)
 	blockgraph_free(&g);
 }
 
+/* A device removed on a graph in use: what was under it is no longer held
+ * by it, and what it held is unchanged. */
+static void test_forget(void)
+{
+	struct blockgraph g;
+	char buf[256];
+	int dm0, dm1, md;
+
+	load("md1-luks-lvm", &g);
+	dm0 = blockgraph_find(&g, "dm-0");
+	dm1 = blockgraph_find(&g, "dm-1");
+	md = blockgraph_find(&g, "md127");
+	CHECK(dm0 >= 0 && dm1 >= 0 && md >= 0);
+	CHECK_STR(bdev_why_busy(&g, md, buf, sizeof(buf)), "held by dm-0");
+	blockgraph_forget(&g, dm1);
+	CHECK_STR(bdev_why_busy(&g, dm0, buf, sizeof(buf)), "held by dm-2");
+	blockgraph_forget(&g, blockgraph_find(&g, "dm-2"));
+	CHECK_STR(bdev_why_busy(&g, dm0, buf, sizeof(buf)), "");
+	CHECK_STR(bdev_why_busy(&g, md, buf, sizeof(buf)), "held by dm-0");
+	blockgraph_forget(&g, dm0);
+	CHECK_STR(bdev_why_busy(&g, md, buf, sizeof(buf)), "");
+	CHECK_EQ_INT(g.devs[dm0].nslaves, 0);
+	blockgraph_free(&g);
+}
+
+/* The census by name: dm-N and mdN are maybes, a loop only while bound; a
+ * stack taken down to its disks is a clear 0. */
+static void test_census(void)
+{
+	char path[PATH_MAX + 64];
+	const char *root;
+
+	fixture_sysfs("md1-luks-lvm", p_sys, p_mi, p_sw);
+	CHECK_EQ_INT(blockgraph_census(p_sys), BDEV_MAYBE_DM | BDEV_MAYBE_MD);
+	fixture_sysfs("loop-on-lvm", p_sys, p_mi, p_sw);
+	CHECK_EQ_INT(blockgraph_census(p_sys), BDEV_MAYBE_DM | BDEV_MAYBE_LOOP);
+	root = fixture_copy("loop-on-lvm");
+	snprintf(path, sizeof(path), "rm -rf '%s/class/block/dm-0' '%s/class/block/dm-1' "
+		 "'%s/class/block/loop0/loop'", root, root, root);
+	CHECK_EQ_INT(system(path), 0);
+	CHECK_EQ_INT(blockgraph_census(root), 0);
+	fixture_cleanup();
+	CHECK_EQ_INT(blockgraph_census("/nonexistent-sysfs"), -ENOENT);
+}
+
 /* The key check asks the LVs' tables: a fake control device says linear
  * (and keeps the test off the host's /dev/mapper). */
 static int linear_ioctl(int fd, unsigned long req, void *arg)
@@ -387,6 +432,8 @@ static const struct test tests[] = {
 	{ "read_loop_and_container", test_read_loop_and_container },
 	{ "swap_by_mapper_name", test_swap_by_mapper_name },
 	{ "why_busy", test_why_busy },
+	{ "forget", test_forget },
+	{ "census", test_census },
 	{ "left_and_crypt", test_left_and_crypt },
 	{ "mountinfo_escapes", test_mountinfo_escapes },
 	{ "missing_sysfs", test_missing_sysfs },

@@ -352,6 +352,36 @@ static void test_integrity_md(void)
 	CHECK_STR(calls, "stop md0\nstatus dm-0\nremove dm-0\nstatus dm-1\nremove dm-1\n");
 }
 
+/* The device half of a pass on one read of the graph: the whole stack in
+ * one call, the LVs and the LUKS mapping, then the array under them. */
+static void test_devices_one_pass(void)
+{
+	bool changed = false;
+
+	setup("md1-luks-lvm", false);
+	CHECK_EQ_INT(devices_detach_all(&sc, false, &changed, &st), 0);
+	CHECK(changed);
+	CHECK_EQ_INT(st.dm, 3);
+	CHECK_EQ_INT(st.md, 1);
+	CHECK_STR(calls, "status dm-1\nremove dm-1\nstatus dm-2\nremove dm-2\n"
+			 "status dm-0\nremove dm-0\nstop md127\n");
+	CHECK_EQ_INT(blockgraph_left(&sc, true), 0);
+}
+
+/* dm under md: the array goes in the first call, what it held in the next */
+static void test_devices_dm_under_md(void)
+{
+	bool changed = false;
+
+	setup("integrity-md", false);
+	set_attr("md0", "md/array_state", "clean\n");
+	CHECK_EQ_INT(devices_detach_all(&sc, false, &changed, &st), 2);
+	CHECK_EQ_INT(st.md, 1);
+	CHECK_EQ_INT(devices_detach_all(&sc, false, &changed, &st), 0);
+	CHECK_EQ_INT(st.dm, 2);
+	CHECK_STR(calls, "stop md0\nstatus dm-0\nremove dm-0\nstatus dm-1\nremove dm-1\n");
+}
+
 static uint64_t elapsed_since(uint64_t t0)
 {
 	return now_ms() - t0;
@@ -431,6 +461,8 @@ static void t_md_external_waits(void) { run(test_md_external_waits); }
 static void t_md_external_clean(void) { run(test_md_external_clean); }
 static void t_scope_limits(void) { run(test_scope_limits); }
 static void t_md_native_active_no_wait(void) { run(test_md_native_active_no_wait); }
+static void t_devices_one_pass(void) { run(test_devices_one_pass); }
+static void t_devices_dm_under_md(void) { run(test_devices_dm_under_md); }
 
 static const struct test tests[] = {
 	{ "md1_luks_lvm_full", t_md1_luks_lvm_full },
@@ -445,6 +477,8 @@ static const struct test tests[] = {
 	{ "md_external_clean", t_md_external_clean },
 	{ "scope_limits", t_scope_limits },
 	{ "md_native_active_no_wait", t_md_native_active_no_wait },
+	{ "devices_one_pass", t_devices_one_pass },
+	{ "devices_dm_under_md", t_devices_dm_under_md },
 };
 
 TEST_MAIN(tests)
