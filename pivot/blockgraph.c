@@ -37,12 +37,19 @@ static int parse_devno(const char *s, dev_t *ret)
 	return 0;
 }
 
-static bool attr_exists(const char *sysfs, const char *name, const char *attr)
+/* The device's directory, for the reads below: each one a single lookup. */
+static int dev_dir(const char *sysfs, const char *name)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/class/block/%s/%s", sysfs, name, attr);
-	return access(path, F_OK) == 0;
+	if (snprintf(path, sizeof(path), "%s/class/block/%s", sysfs, name) >= (int)sizeof(path))
+		return -1;
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+static bool attr_exists(int dfd, const char *attr)
+{
+	return faccessat(dfd, attr, F_OK, 0) == 0;
 }
 
 /* The disk of a partition is the directory that holds it in /sys/devices. */
@@ -62,31 +69,34 @@ static void read_parent(const char *sysfs, const char *name, char *ret, size_t s
 	snprintf(ret, sz, "%s", slash ? slash + 1 : real);
 }
 
-static void read_kind(const char *sysfs, struct bdev *d)
+static void read_kind(int dfd, struct bdev *d)
 {
 	char buf[PATH_MAX];
+	bool loop = major(d->dev) == 7 || strncmp(d->name, "loop", 4) == 0;
 
-	if (attr_exists(sysfs, d->name, "partition")) {
-		d->kind = BDEV_PART;
-	} else if (attr_exists(sysfs, d->name, "dm")) {
+	/* by name first: dm disks are dm-N, md arrays mdN, and the
+	 * partition test is the one left for the others */
+	if (strncmp(d->name, "dm-", 3) == 0 && attr_exists(dfd, "dm")) {
 		d->kind = BDEV_DM;
-		bdev_attr(sysfs, d->name, "dm/name", d->dm_name, sizeof(d->dm_name));
-		bdev_attr(sysfs, d->name, "dm/uuid", d->dm_uuid, sizeof(d->dm_uuid));
-		bdev_attr(sysfs, d->name, "dm/suspended", buf, sizeof(buf));
+		sysfs_read_at(dfd, "dm/name", d->dm_name, sizeof(d->dm_name));
+		sysfs_read_at(dfd, "dm/uuid", d->dm_uuid, sizeof(d->dm_uuid));
+		sysfs_read_at(dfd, "dm/suspended", buf, sizeof(buf));
 		d->suspended = buf[0] == '1';
-	} else if (attr_exists(sysfs, d->name, "md")) {
+	} else if (attr_exists(dfd, "partition")) {
+		d->kind = BDEV_PART;
+	} else if (strncmp(d->name, "md", 2) == 0 && attr_exists(dfd, "md")) {
 		d->kind = BDEV_MD;
-		bdev_attr(sysfs, d->name, "md/array_state", d->md_state, sizeof(d->md_state));
-		bdev_attr(sysfs, d->name, "md/metadata_version", d->md_metadata,
-			  sizeof(d->md_metadata));
-		bdev_attr(sysfs, d->name, "md/level", d->md_level, sizeof(d->md_level));
-	} else if (major(d->dev) == 7 || strncmp(d->name, "loop", 4) == 0) {
+		sysfs_read_at(dfd, "md/array_state", d->md_state, sizeof(d->md_state));
+		sysfs_read_at(dfd, "md/metadata_version", d->md_metadata, sizeof(d->md_metadata));
+		sysfs_read_at(dfd, "md/level", d->md_level, sizeof(d->md_level));
+	} else if (loop) {
 		d->kind = BDEV_LOOP;
 		/* loop/ appears only while the device is bound */
-		if (bdev_attr(sysfs, d->name, "loop/backing_file", buf, sizeof(buf)) > 0)
+		if (sysfs_read_at(dfd, "loop/backing_file", buf, sizeof(buf)) > 0) {
 			d->loop_backing = strdup(buf);
-		bdev_attr(sysfs, d->name, "loop/autoclear", buf, sizeof(buf));
-		d->loop_autoclear = buf[0] == '1';
+			sysfs_read_at(dfd, "loop/autoclear", buf, sizeof(buf));
+			d->loop_autoclear = buf[0] == '1';
+		}
 	} else {
 		d->kind = BDEV_DISK;
 	}
@@ -95,15 +105,22 @@ static void read_kind(const char *sysfs, struct bdev *d)
 static int read_one(const char *sysfs, const char *name, struct bdev *d)
 {
 	char buf[64];
+	int dfd;
 
 	memset(d, 0, sizeof(*d));
 	d->parent = d->container = d->backing_on = -1;
 	snprintf(d->name, sizeof(d->name), "%s", name);
-	if (bdev_attr(sysfs, name, "dev", buf, sizeof(buf)) < 0 || parse_devno(buf, &d->dev) < 0)
+	dfd = dev_dir(sysfs, name);
+	if (dfd < 0)
 		return -ENOENT;         /* raced with removal */
-	if (bdev_attr(sysfs, name, "size", buf, sizeof(buf)) > 0)
+	if (sysfs_read_at(dfd, "dev", buf, sizeof(buf)) < 0 || parse_devno(buf, &d->dev) < 0) {
+		close(dfd);
+		return -ENOENT;
+	}
+	if (sysfs_read_at(dfd, "size", buf, sizeof(buf)) > 0)
 		d->size = strtoull(buf, NULL, 10) * 512ULL;   /* always 512-byte sectors */
-	read_kind(sysfs, d);
+	read_kind(dfd, d);
+	close(dfd);
 	return 0;
 }
 
@@ -113,18 +130,22 @@ static int cmp_index(const void *a, const void *b)
 }
 
 /* holders/ and slaves/ hold one entry per device, named after it. */
-static void read_links(const char *sysfs, struct blockgraph *g, int i, const char *sub,
+static void read_links(int dfd, struct blockgraph *g, int i, const char *sub,
 		       int *ret, unsigned *ret_n)
 {
-	char path[PATH_MAX];
 	struct dirent *de;
 	DIR *dir;
+	int fd;
 
 	*ret_n = 0;
-	snprintf(path, sizeof(path), "%s/class/block/%s/%s", sysfs, g->devs[i].name, sub);
-	dir = opendir(path);
-	if (!dir)
+	fd = openat(dfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		return;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return;
+	}
 	while ((de = readdir(dir)) && *ret_n < BDEV_LINKS_MAX) {
 		int j;
 
@@ -201,9 +222,17 @@ int blockgraph_read(struct blockgraph *g, const char *sysfs)
 		qsort(g->devs, g->n, sizeof(*g->devs), cmp_name);
 	for (i = 0; i < g->n; i++) {
 		struct bdev *d = &g->devs[i];
+		int dfd;
 
-		read_links(sysfs, g, i, "holders", d->holders, &d->nholders);
-		read_links(sysfs, g, i, "slaves", d->slaves, &d->nslaves);
+		/* an unbound loop device holds nothing and nothing holds it */
+		if (d->kind == BDEV_LOOP && !d->loop_backing)
+			continue;
+		dfd = dev_dir(sysfs, d->name);
+		if (dfd >= 0) {
+			read_links(dfd, g, (int)i, "holders", d->holders, &d->nholders);
+			read_links(dfd, g, (int)i, "slaves", d->slaves, &d->nslaves);
+			close(dfd);
+		}
 		if (d->kind == BDEV_PART) {
 			char parent[NAME_MAX + 1];
 

@@ -12,10 +12,9 @@
 #include "swaps.h"
 #include "sysfs.h"
 
-int sysfs_read(const char *path, char *buf, size_t sz)
+static int read_fd(int fd, char *buf, size_t sz)
 {
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	buf[0] = '\0';
 	if (fd < 0)
@@ -30,6 +29,16 @@ int sysfs_read(const char *path, char *buf, size_t sz)
 		n--;
 	buf[n] = '\0';
 	return (int)n;
+}
+
+int sysfs_read(const char *path, char *buf, size_t sz)
+{
+	return read_fd(open(path, O_RDONLY | O_CLOEXEC), buf, sz);
+}
+
+int sysfs_read_at(int dfd, const char *rel, char *buf, size_t sz)
+{
+	return read_fd(openat(dfd, rel, O_RDONLY | O_CLOEXEC), buf, sz);
 }
 
 int sysfs_read_devno(const char *path, dev_t *ret)

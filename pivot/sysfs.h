@@ -13,6 +13,9 @@
 /* Read a small file (sysfs, /proc), trailing newline and spaces cut; buf is
  * "" on error. Returns length or -errno. */
 int sysfs_read(const char *path, char *buf, size_t sz);
+/* The same for a path relative to the directory dfd: one lookup, where a
+ * whole path walks /sys and class/block's symlink again for each file. */
+int sysfs_read_at(int dfd, const char *rel, char *buf, size_t sz);
 /* "MAJ:MIN" file -> dev_t. */
 int sysfs_read_devno(const char *path, dev_t *ret);
 /* SYSFS/class/block/NAME/holders has an entry. */
