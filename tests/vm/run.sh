@@ -403,7 +403,8 @@ vm.xdisk=/dev/vdb shutdownfs.deadline=45" "$x"
 }
 
 # An md member that hangs (a dm delay of 1 h under md0's second member, from
-# just before the exec): every write to the root waits on it. The deadline
+# just before the exec, with the binary already read): every write to the
+# root waits on it, and so does every read md sends to that member. The deadline
 # holds and the guest powers off; the disks are not judged clean (the
 # member never got the writes).
 sc_md_member_hangs() {
