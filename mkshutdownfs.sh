@@ -772,13 +772,17 @@ copy_template() {
 	done <"$work/template"
 }
 
-# Directories nothing went into. The run makes the few it needs itself
-# (/oldroot, /proc, /sys, /dev, /run, /tmp); every directory left in the
-# skeleton is read from the root device at each shutdown, through whatever
-# dm-crypt and md are under it. An exitrd keeps the template whole:
-# systemd-shutdown pivots into it as it is, and it lives in /run.
+# A skeleton with nothing to carry (no hook, no program) is its MANIFEST
+# alone: the run makes the few directories it needs itself (/oldroot,
+# /proc, /sys, /dev, /run, /tmp), and every directory left in the skeleton
+# is read from the root device at each shutdown, through whatever dm-crypt
+# and md are under it. One that carries something keeps the template's
+# directories, which its programs may expect (iscsiadm makes /etc/iscsi and
+# fails without /etc). An exitrd keeps the template whole: systemd-shutdown
+# pivots into it as it is, and it lives in /run.
 prune_empty_dirs() {
 	[ "$exitrd" -eq 0 ] || return 0
+	[ -z "$(find "$new" ! -type d -print | head -n 1)" ] || return 0
 	find "$new" -mindepth 1 -type d -empty -delete
 }
 

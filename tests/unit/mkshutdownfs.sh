@@ -231,7 +231,10 @@ t_hook_override_and_disable() {
 t_shipped_hooks() {
 	mks_ok -o "$T/sh/skel" --hooks-dir "$top/hooks.d" --all-hooks
 	sh "$mk" --check "$T/sh/skel" >/dev/null 2>"$T/err" || why "--check: $(head -n 2 "$T/err")"
-	for d in oldroot proc sys dev run tmp; do mkdir -p "$T/sh/skel/$d"; done
+	# programs may expect the template's directories (iscsiadm: /etc)
+	for d in bin sbin usr/bin usr/sbin lib lib64 dev proc sys run tmp oldroot etc; do
+		expect "/$d missing in a skeleton with hooks" [ -d "$T/sh/skel/$d" ]
+	done
 	for h in "$top"/hooks.d/*/*; do
 		k=${h#"$top"/hooks.d/}
 		have=1
@@ -242,9 +245,8 @@ t_shipped_hooks() {
 		done
 		if [ "$have" -eq 1 ]; then
 			expect "$k left out though its tools are here" [ -x "$T/sh/skel/hooks.d/$k" ]
-			# No /sys, no /dev in the chroot, only the empty directories the
-			# run makes in the ramfs: the hook must find nothing and exit 0
-			# quietly.  (Never run these hooks on the host itself.)
+			# No /sys, no /dev in the chroot: the hook must find nothing and
+			# exit 0 quietly.  (Never run these hooks on the host itself.)
 			o=$(chroot "$T/sh/skel" "/hooks.d/$k" poweroff 2>&1) || why "$k failed in an empty chroot: $o"
 			expect "$k not quiet with no devices: $o" [ -z "$o" ]
 		else
