@@ -285,8 +285,8 @@ int dm_detach_graph(const struct scope *s, struct blockgraph *g, const int *orde
 	return (int)left;
 }
 
-static int graph_load(const struct scope *s, bool last_try, struct blockgraph *g, int **order,
-		      unsigned *n)
+int devices_graph_load(const struct scope *s, bool last_try, struct blockgraph *g, int **order,
+		       unsigned *n)
 {
 	int r = blockgraph_load_ordered(g, s, order, n);
 
@@ -302,7 +302,7 @@ int dm_detach_all(const struct scope *s, bool last_try, bool *changed, struct st
 	int *order, r;
 	unsigned n;
 
-	r = graph_load(s, last_try, &g, &order, &n);
+	r = devices_graph_load(s, last_try, &g, &order, &n);
 	if (r < 0)
 		return r;
 	r = dm_detach_graph(s, &g, order, n, last_try, changed, st);
@@ -317,7 +317,7 @@ int devices_detach_all(const struct scope *s, bool last_try, bool *changed, stru
 	int *order, r, dm, md;
 	unsigned n;
 
-	r = graph_load(s, last_try, &g, &order, &n);
+	r = devices_graph_load(s, last_try, &g, &order, &n);
 	if (r < 0)
 		return r;
 	dm = dm_detach_graph(s, &g, order, n, last_try, changed, st);

@@ -233,12 +233,9 @@ int md_detach_all(const struct scope *s, bool last_try, bool *changed, struct st
 	int *order, r;
 	unsigned n;
 
-	r = blockgraph_load_ordered(&g, s, &order, &n);
-	if (r < 0) {
-		log_msg(last_try ? LOG_LVL_ERR : LOG_LVL_WARN, "read %s/class/block: %s",
-			s->sysfs, strerror(-r));
+	r = devices_graph_load(s, last_try, &g, &order, &n);
+	if (r < 0)
 		return r;
-	}
 	r = md_detach_graph(s, &g, order, n, last_try, changed, st);
 	free(order);
 	blockgraph_free(&g);

@@ -37,6 +37,9 @@ int md_detach_graph(const struct scope *s, struct blockgraph *g, const int *orde
 /* dm, then md, on one read of the graph: the device half of a pass (each
  * graph read costs tens of ms under TCG). Returns what the two left. */
 int devices_detach_all(const struct scope *s, bool last_try, bool *changed, struct stats *st);
+/* blockgraph_load_ordered(), its failure logged (an error on the last try). */
+int devices_graph_load(const struct scope *s, bool last_try, struct blockgraph *g, int **order,
+		       unsigned *n);
 /* detach-loop.c: note the loops in scope attached now, so that those that
  * go away later (autoclear after their unmount) are counted too. */
 void loop_note_attached(const struct scope *s);
